@@ -1,0 +1,82 @@
+#pragma once
+// Configuration from the environment (SPEC 10). Parsing is a pure function of a variable map so
+// it can be unit-tested; every invalid value is reported naming the variable.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bfm::core {
+
+using env_map = std::map<std::string, std::string>;
+
+// Where a database lives and how to log in. The password never appears in describe().
+struct db_endpoint {
+    std::string host = "localhost";
+    std::uint16_t port = 5432;
+    std::string username = "postgres";
+    std::string password;
+    std::string database;
+    std::string sslmode = "prefer";  // libpq sslmode passthrough ({CONN}_SSLMODE)
+
+    // "postgres@localhost:5432/db" — no password, for logs and API answers.
+    std::string describe() const;
+};
+
+struct connection_config {
+    std::string name;           // lower-case connection name ("core" from CORE_BACKEND)
+    std::string env_prefix;     // "CORE", for messages naming variables
+    std::string backend;        // canonical backend ("postgresql")
+    db_endpoint endpoint;
+    std::string schema;         // {CONN}_SCHEMA: default schema for fixed migrations; may be empty
+    int max_connections = 4;    // {CONN}_MAX_CONNECTIONS
+    bool ledger = true;         // {CONN}_LEDGER (SPEC 5.2)
+};
+
+struct state_config {
+    std::string backend = "postgresql";  // BFM_STATE_BACKEND
+    db_endpoint endpoint;                // BFM_STATE_DB_*; database defaults to migration_state
+    std::string schema = "public";       // BFM_STATE_SCHEMA
+};
+
+struct app_config {
+    std::uint16_t http_port = 7070;     // BFM_HTTP_PORT
+    std::string http_address = "0.0.0.0";  // BFM_HTTP_ADDRESS
+    std::uint16_t grpc_port = 9090;     // BFM_GRPC_PORT
+    std::string api_token;              // BFM_API_TOKEN (required)
+    state_config state;
+    std::string sfm_path = "./sfm";     // BFM_SFM_PATH
+    std::vector<connection_config> connections;  // sorted by name
+
+    std::string tenant_schema_prefix = "cli_";              // BFM_TENANT_SCHEMA_PREFIX
+    std::chrono::milliseconds lock_timeout{5000};          // BFM_LOCK_TIMEOUT
+    std::chrono::milliseconds statement_timeout{0};        // BFM_STATEMENT_TIMEOUT (0 = none)
+    std::chrono::milliseconds connect_timeout{5000};       // BFM_CONNECT_TIMEOUT
+    std::chrono::milliseconds http_read_timeout{30000};    // BFM_HTTP_READ_TIMEOUT
+    std::size_t http_body_limit = 1024 * 1024;             // BFM_HTTP_BODY_LIMIT (bytes)
+    std::size_t http_max_connections = 1024;               // BFM_HTTP_MAX_CONNECTIONS
+    std::string log_level = "info";                        // BFM_LOG_LEVEL
+    std::string log_format = "text";                       // BFM_LOG_FORMAT: text|json
+
+    const connection_config* find_connection(std::string_view name) const;
+};
+
+struct config_result {
+    app_config config;
+    std::vector<std::string> errors;  // each names the variable and says what is wrong
+    bool ok() const { return errors.empty(); }
+};
+
+config_result parse_config(const env_map& env);
+
+// The process environment, merged over the dotenv file named by BFM_CONFIG when set
+// (the environment wins). A file that cannot be read or parsed is reported in `errors`.
+env_map read_environment(std::vector<std::string>& errors);
+
+// Parses "250ms", "5s", "10m", "1h" or a bare number of seconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace bfm::core

@@ -1,0 +1,64 @@
+#pragma once
+// A validated, normalised request to change targets, whatever API it came from (DESIGN: data
+// flow). Built from the raw API fields by normalise_request().
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/target_filter.hpp"
+
+namespace bfm::core {
+
+enum class execution_method { api, grpc, cli, dashboard, auto_migrate };
+std::string_view to_string(execution_method m);
+
+// Who asked, recorded in history (SPEC 5.1).
+struct execution_origin {
+    execution_method method = execution_method::api;
+    std::string executed_by = "api_user";
+    std::string context_json = "{}";  // e.g. {"endpoint":"/api/v1/migrate","method":"POST"}
+};
+
+// The fields the APIs accept, before validation. Empty optionals mean "not given".
+struct raw_up_request {
+    target_filter target;                  // target.* fields; version text kept in target.version
+    std::string target_version_text;       // as given: "", "20250101120000" or "<=20250101120000"
+    std::string connection;                // request connection (falls back to target.connection)
+    std::string schema;                    // one schema (also `schema_name`)
+    std::vector<std::string> schemas;      // many schemas
+    std::string environment;               // -> "{prefix}{environment}"
+    bool dry_run = false;
+    bool ignore_dependencies = false;
+};
+
+struct job_request {
+    target_filter filter;          // includes filter.connection == connection
+    std::string connection;        // the configured connection to run on
+    // Run schemas. Empty means "each selected migration in its declared schema, or the
+    // connection's {CONN}_SCHEMA"; a dynamic migration without any schema is an error then.
+    std::vector<std::string> schemas;
+    bool dry_run = false;
+    bool ignore_dependencies = false;
+    execution_origin origin;
+};
+
+// A client mistake: `field` names the offending request field ("schemas[2]", "connection").
+struct request_error {
+    std::string code;     // snake_case, e.g. "invalid_schema", "unknown_connection"
+    std::string field;
+    std::string message;  // names the value and what is wrong
+};
+
+struct normalise_result {
+    std::optional<job_request> request;
+    std::optional<request_error> error;
+};
+
+// Validates connection (must be configured), schema names (SPEC 4 rule), environment (same rule
+// after the prefix is added), the version filter and the consistency of schema/environment.
+normalise_result normalise_request(const raw_up_request& raw, const app_config& config,
+                                   execution_origin origin);
+
+}  // namespace bfm::core

@@ -1,0 +1,40 @@
+#pragma once
+// Immutable set of loaded migrations with lookups by ID and alias.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/migration.hpp"
+#include "core/target_filter.hpp"
+
+namespace bfm::core {
+
+class registry {
+public:
+    registry() = default;
+    // Takes migrations whose IDs are already known to be unique (the loader checks).
+    explicit registry(std::vector<migration> migrations);
+
+    // All migrations ordered by (version_number, id).
+    const std::vector<migration>& all() const { return migrations_; }
+    std::size_t size() const { return migrations_.size(); }
+
+    // Exact canonical ID, or the aliases `{version}_{name}` and `{connection}_{version}_{name}`
+    // when they are unambiguous. nullptr when nothing (or more than one migration) matches.
+    const migration* find(std::string_view id_or_alias) const;
+
+    // Migrations matching the filter, ordered by (version_number, id).
+    std::vector<const migration*> select(const target_filter& filter) const;
+
+private:
+    std::vector<migration> migrations_;
+    std::unordered_map<std::string, std::size_t> by_id_;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_alias_;
+};
+
+using registry_ptr = std::shared_ptr<const registry>;
+
+}  // namespace bfm::core
