@@ -1,0 +1,284 @@
+#include "state/state_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <ctime>
+#include <tuple>
+
+#include "backends/postgresql/pg_quote.hpp"
+#include "state/internal_migrations.hpp"
+
+namespace bfm::state {
+namespace asio = boost::asio;
+
+namespace {
+
+// Key of the advisory lock that serialises internal migrations across replicas.
+constexpr const char* internal_lock_sql = "SELECT pg_advisory_lock(hashtext('bfm.internal_migrations'))";
+constexpr const char* internal_unlock_sql =
+    "SELECT pg_advisory_unlock(hashtext('bfm.internal_migrations'))";
+
+pg::connect_params state_params(const core::app_config& config) {
+    const auto& e = config.state.endpoint;
+    pg::connect_params p;
+    p.host = e.host;
+    p.port = e.port;
+    p.user = e.username;
+    p.password = e.password;
+    p.dbname = e.database;
+    p.sslmode = e.sslmode;
+    p.application_name = "bfm-state";
+    p.connect_timeout = config.connect_timeout;
+    return p;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        std::string item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (!item.empty()) out.push_back(item);
+        start = end + 1;
+    }
+    return out;
+}
+
+bool row_matches(const core::list_query& q, const core::migration_row& r) {
+    if (!q.schema.empty()) {
+        const auto schemas = split_list(q.schema);
+        if (std::find(schemas.begin(), schemas.end(), r.schema) == schemas.end()) return false;
+    }
+    if (!q.table.empty() && q.table != r.table) return false;
+    if (!q.connection.empty() && q.connection != r.connection) return false;
+    if (!q.backend.empty() && core::canonical_backend(q.backend) != r.backend) return false;
+    if (!q.status.empty() && q.status != r.status) return false;
+    if (!q.version.empty() && q.version != r.version) return false;
+    return true;
+}
+
+}  // namespace
+
+std::string to_rfc3339(std::chrono::system_clock::time_point t) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+    const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms.count() % 1000));
+    return buf;
+}
+
+state_store::state_store(asio::any_io_executor ex, const core::app_config& config)
+    : schema_(config.state.schema),
+      wait_timeout_(config.connect_timeout * 2),
+      pool_(pg::pool::create(std::move(ex), state_params(config), 8)) {}
+
+std::string state_store::table(std::string_view name) const {
+    return pg::quote_ident(schema_) + "." + std::string(name);
+}
+
+asio::awaitable<pg::status> state_store::initialize() {
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    auto& conn = *session.value();
+
+    // Session-level lock: held across the transactions below, released on unlock or when the
+    // session dies with a crashed process.
+    if (auto r = co_await conn.query(internal_lock_sql); !r) co_return r.error();
+    auto run = [&]() -> asio::awaitable<pg::status> {
+        const std::string version_table = table("bfm_schema_version");
+        auto setup = co_await conn.query(
+            "CREATE SCHEMA IF NOT EXISTS " + pg::quote_ident(schema_) + "; CREATE TABLE IF NOT EXISTS " +
+            version_table +
+            " (version integer PRIMARY KEY, description text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())");
+        if (!setup) co_return setup.error();
+        auto current = co_await conn.query("SELECT coalesce(max(version), 0) FROM " + version_table);
+        if (!current) co_return current.error();
+        const auto have = current->integer(0, 0);
+        for (const auto& m : internal_migrations(schema_)) {
+            if (m.version <= have) continue;
+            spdlog::info("state: applying internal migration {} ({})", m.version, m.description);
+            auto applied = co_await conn.query("BEGIN; " + m.sql + "; INSERT INTO " + version_table +
+                                               " (version, description) VALUES (" +
+                                               std::to_string(m.version) + ", " +
+                                               pg::quote_literal(m.description) + "); COMMIT");
+            if (!applied) {
+                co_await conn.query("ROLLBACK");
+                co_return applied.error();
+            }
+        }
+        co_return pg::status{};
+    };
+    auto outcome = co_await run();
+    co_await conn.query(internal_unlock_sql);
+    co_return outcome;
+}
+
+asio::awaitable<pg::status> state_store::ping() {
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    auto r = co_await session.value()->query("SELECT 1");
+    if (!r) co_return r.error();
+    co_return pg::status{};
+}
+
+asio::awaitable<pg::result<std::map<std::string, migration_state>>> state_store::load_target(
+    const std::string& connection, const std::string& schema) {
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    auto r = co_await session.value()->query(
+        "SELECT migration_id, status, coalesce(checksum, ''), coalesce(attempt_id::text, '') FROM " +
+            table("bfm_migrations") + " WHERE connection = $1 AND schema = $2",
+        pg::params(connection, schema));
+    if (!r) co_return r.error();
+    std::map<std::string, migration_state> out;
+    for (int i = 0; i < r->size(); ++i) {
+        out.emplace(std::string(r->text(i, 0)),
+                    migration_state{std::string(r->text(i, 1)), std::string(r->text(i, 2)),
+                                    std::string(r->text(i, 3))});
+    }
+    co_return out;
+}
+
+asio::awaitable<pg::result<std::set<std::string>>> state_store::recorded_attempts(
+    const std::vector<std::string>& attempt_ids) {
+    std::set<std::string> out;
+    if (attempt_ids.empty()) co_return out;
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    boost::json::array ids;
+    for (const auto& id : attempt_ids) ids.emplace_back(id);
+    auto r = co_await session.value()->query(
+        "SELECT DISTINCT attempt_id::text FROM " + table("bfm_history") +
+            " WHERE attempt_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
+        pg::params(boost::json::serialize(ids)));
+    if (!r) co_return r.error();
+    for (int i = 0; i < r->size(); ++i) out.emplace(r->text(i, 0));
+    co_return out;
+}
+
+asio::awaitable<pg::status> state_store::record(const attempt_record& a) {
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    const auto& m = *a.migration;
+    const auto duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(a.finished_at - a.started_at).count();
+    const bool applied = a.status == "applied";
+    std::vector<pg::param> params{
+        a.attempt_id,                                    // $1
+        m.id,                                            // $2
+        a.connection,                                    // $3
+        a.schema,                                        // $4
+        m.table,                                         // $5
+        m.version,                                       // $6
+        m.name,                                          // $7
+        m.backend,                                       // $8
+        a.status,                                        // $9
+        m.checksum,                                      // $10
+        to_rfc3339(a.started_at),                        // $11
+        to_rfc3339(a.finished_at),                       // $12
+        std::to_string(duration_ms),                     // $13
+        a.error_message.empty() ? pg::param{} : pg::param{a.error_message},  // $14
+        a.job_id.empty() ? pg::param{} : pg::param{a.job_id},                // $15
+        a.action,                                        // $16
+        a.origin.executed_by,                            // $17
+        std::string(core::to_string(a.origin.method)),   // $18
+        a.origin.context_json,                           // $19
+        applied ? pg::param{to_rfc3339(a.finished_at)} : pg::param{},  // $20 applied_at
+    };
+    // One statement, so current state and history can never disagree.
+    const std::string sql = "WITH history AS (INSERT INTO " + table("bfm_history") +
+                            " (attempt_id, migration_id, connection, schema, version, backend,"
+                            " action, status, error_message, checksum, started_at, finished_at,"
+                            " duration_ms, executed_by, execution_method, execution_context, job_id)"
+                            " VALUES ($1, $2, $3, $4, $6, $8, $16, $9, $14, $10, $11, $12, $13,"
+                            " $17, $18, $19::jsonb, $15) RETURNING 1)"
+                            " INSERT INTO " + table("bfm_migrations") +
+                            " AS m (migration_id, connection, schema, table_name, version, name,"
+                            " backend, status, checksum, applied_at, execution_ms, error_message,"
+                            " job_id, attempt_id, updated_at)"
+                            " VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $10, $20, $13, $14, $15, $1,"
+                            " now())"
+                            " ON CONFLICT (migration_id, connection, schema) DO UPDATE SET"
+                            " table_name = EXCLUDED.table_name, version = EXCLUDED.version,"
+                            " name = EXCLUDED.name, backend = EXCLUDED.backend,"
+                            " status = EXCLUDED.status, checksum = EXCLUDED.checksum,"
+                            " applied_at = CASE WHEN EXCLUDED.status = 'applied'"
+                            " THEN EXCLUDED.applied_at ELSE m.applied_at END,"
+                            " execution_ms = EXCLUDED.execution_ms,"
+                            " error_message = EXCLUDED.error_message, job_id = EXCLUDED.job_id,"
+                            " attempt_id = EXCLUDED.attempt_id, updated_at = now()";
+    auto r = co_await session.value()->query(sql, params);
+    if (!r) co_return r.error();
+    co_return pg::status{};
+}
+
+asio::awaitable<pg::result<core::list_page>> state_store::list(const core::list_query& q,
+                                                               const core::registry& registry) {
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    auto r = co_await session.value()->query(
+        "SELECT migration_id, schema, table_name, version, name, connection, backend, status,"
+        " coalesce(to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ''),"
+        " coalesce(error_message, ''), coalesce(checksum, ''), coalesce(execution_ms, 0) FROM " +
+        table("bfm_migrations"));
+    if (!r) co_return r.error();
+
+    std::vector<core::migration_row> rows;
+    std::set<std::string> recorded;  // migration IDs with at least one recorded target
+    for (int i = 0; i < r->size(); ++i) {
+        core::migration_row row;
+        row.migration_id = r->text(i, 0);
+        row.schema = r->text(i, 1);
+        row.table = r->text(i, 2);
+        row.version = r->text(i, 3);
+        row.name = r->text(i, 4);
+        row.connection = r->text(i, 5);
+        row.backend = r->text(i, 6);
+        row.status = r->text(i, 7);
+        row.applied_at = r->text(i, 8);
+        row.error_message = r->text(i, 9);
+        row.checksum = r->text(i, 10);
+        row.execution_ms = r->integer(i, 11);
+        recorded.insert(row.migration_id);
+        if (row_matches(q, row)) rows.push_back(std::move(row));
+    }
+    // Known migrations that never ran anywhere are listed once as pending, in their declared
+    // schema ("" for dynamic migrations).
+    for (const auto& m : registry.all()) {
+        if (recorded.count(m.id)) continue;
+        core::migration_row row;
+        row.migration_id = m.id;
+        row.schema = m.schema;
+        row.table = m.table;
+        row.version = m.version;
+        row.name = m.name;
+        row.connection = m.connection;
+        row.backend = m.backend;
+        row.status = "pending";
+        row.checksum = m.checksum;
+        if (row_matches(q, row)) rows.push_back(std::move(row));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.connection, a.version, a.migration_id, a.schema) <
+               std::tie(b.connection, b.version, b.migration_id, b.schema);
+    });
+    core::list_page page;
+    page.total = rows.size();
+    const auto first = std::min(q.offset, rows.size());
+    const auto last = std::min(first + q.limit, rows.size());
+    page.items.assign(std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(first)),
+                      std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(last)));
+    co_return page;
+}
+
+}  // namespace bfm::state
