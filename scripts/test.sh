@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Usage: scripts/test.sh [CTEST_ARGS...]
+#
+# THE test command (README; .ci/run calls exactly this). On a new Debian 12 machine it:
+#   1. installs the packages (scripts/setup.sh; a no-op when they are there),
+#   2. builds into ./build (scripts/build.sh; -DBFM_WERROR=ON when CI=true),
+#   3. starts a private PostgreSQL 15 on a free loopback port in a temporary directory and
+#      exports BFM_TEST_PG_HOST / _PORT / _USER / _PASSWORD (tests create their own databases),
+#   4. runs `ctest --test-dir build --output-on-failure -j2 [CTEST_ARGS...]`,
+#   5. always stops that server and removes the directory, prints "tests: N s" and exits with
+#      ctest's status. A run that selects no test fails (ctest --no-tests=error).
+# Examples:
+#   scripts/test.sh                 everything
+#   scripts/test.sh -L unit         only the unit tier (labels: unit, integration, e2e)
+#   scripts/test.sh -R Loader       tests whose name matches a regex
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+BUILD_DIR=build
+start=$SECONDS
+
+bash scripts/setup.sh
+bash scripts/build.sh "$BUILD_DIR"
+
+PG_DIR=$(mktemp -d -t bfm-test-pg.XXXXXX)
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  bash "$ROOT/scripts/pg-local.sh" stop "$PG_DIR" >/dev/null 2>&1 ||
+    echo "test: could not stop the PostgreSQL server in $PG_DIR" >&2
+  rm -rf -- "$PG_DIR"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+bash scripts/pg-local.sh start "$PG_DIR"
+export BFM_TEST_PG_HOST=127.0.0.1
+BFM_TEST_PG_PORT=$(sed -n 's/^PGPORT=//p' "$PG_DIR/env")
+BFM_TEST_PG_USER=$(sed -n 's/^PGUSER=//p' "$PG_DIR/env")
+BFM_TEST_PG_PASSWORD=$(sed -n 's/^PGPASSWORD=//p' "$PG_DIR/env")
+export BFM_TEST_PG_PORT BFM_TEST_PG_USER BFM_TEST_PG_PASSWORD
+
+tests_start=$SECONDS
+rc=0
+ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j2 "$@" || rc=$?
+echo "tests: $((SECONDS - tests_start)) s (total with setup and build: $((SECONDS - start)) s)"
+exit "$rc"
