@@ -1,0 +1,98 @@
+#pragma once
+// Test doubles for the HTTP unit tests: a fake of OUR migration_service interface (records what
+// the router asked for, answers with canned results) and helpers to drive coroutines.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/service.hpp"
+#include "net/json_response.hpp"
+
+namespace bfm::test {
+
+inline constexpr const char* test_token = "s3cret-token-0123456789";
+
+inline core::app_config make_test_config() {
+    core::app_config config;
+    config.api_token = test_token;
+    config.http_address = "127.0.0.1";
+    config.http_port = 0;
+    auto add = [&](std::string name, std::string prefix, std::string schema) {
+        core::connection_config c;
+        c.name = std::move(name);
+        c.env_prefix = std::move(prefix);
+        c.backend = "postgresql";
+        c.schema = std::move(schema);
+        config.connections.push_back(std::move(c));
+    };
+    add("core", "CORE", "core");
+    add("guard", "GUARD", "guard");
+    add("organization", "ORGANIZATION", "");
+    return config;
+}
+
+class fake_service : public core::migration_service {
+public:
+    fake_service() : config_(make_test_config()) {
+        next_health.healthy = true;
+        next_health.checks["state"] = "ok";
+        next_run.value = core::run_result{};
+        next_list.value = core::list_page{};
+    }
+
+    const core::app_config& config() const override { return config_; }
+
+    boost::asio::awaitable<core::service_outcome<core::run_result>> migrate_up(
+        core::job_request request) override {
+        requests.push_back(std::move(request));
+        if (throw_on_migrate) throw std::runtime_error("boom: engine exploded");
+        co_return next_run;
+    }
+
+    boost::asio::awaitable<core::service_outcome<core::list_page>> list_migrations(
+        core::list_query query) override {
+        queries.push_back(std::move(query));
+        co_return next_list;
+    }
+
+    boost::asio::awaitable<core::health_report> health() override { co_return next_health; }
+
+    core::app_config config_;
+    std::vector<core::job_request> requests;
+    std::vector<core::list_query> queries;
+    core::service_outcome<core::run_result> next_run;
+    core::service_outcome<core::list_page> next_list;
+    core::health_report next_health;
+    bool throw_on_migrate = false;
+};
+
+// Runs one awaitable to completion on `ioc` and returns its value (rethrowing its exception).
+template <class T>
+T run_awaitable(boost::asio::io_context& ioc, boost::asio::awaitable<T> awaitable) {
+    std::optional<T> result;
+    std::exception_ptr error;
+    boost::asio::co_spawn(ioc, std::move(awaitable), [&](std::exception_ptr e, T value) {
+        error = e;
+        if (!e) result = std::move(value);
+    });
+    ioc.restart();
+    ioc.run();
+    if (error) std::rethrow_exception(error);
+    if (!result) throw std::logic_error("awaitable did not complete");
+    return std::move(*result);
+}
+
+inline boost::json::object body_of(const net::http_response& res) {
+    return boost::json::parse(res.body()).as_object();
+}
+
+}  // namespace bfm::test
