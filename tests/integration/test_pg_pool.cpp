@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <thread>
 
 #include "backends/postgresql/pg_pool.hpp"
 #include "support/pg_test_env.hpp"

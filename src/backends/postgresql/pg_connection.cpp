@@ -259,8 +259,13 @@ asio::awaitable<result<rows>> connection::query(std::string_view sql,
 
 asio::awaitable<result<rows>> connection::run(std::optional<clock::time_point> deadline) {
     busy_ = true;
-    auto flushed = co_await flush(deadline);
-    result<rows> out = flushed ? co_await collect(deadline) : result<rows>(flushed.error());
+    // No co_await inside ?: — GCC 12 destroys the temporaries of such an expression twice.
+    result<rows> out = rows{};
+    if (auto flushed = co_await flush(deadline); flushed) {
+        out = co_await collect(deadline);
+    } else {
+        out = flushed.error();
+    }
     busy_ = false;
     last_used_ = clock::now();
     if (!out && PQstatus(conn_) != CONNECTION_OK) broken_ = true;
