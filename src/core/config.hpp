@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bfm::core {
@@ -76,7 +77,14 @@ config_result parse_config(const env_map& env);
 // (the environment wins). A file that cannot be read or parsed is reported in `errors`.
 env_map read_environment(std::vector<std::string>& errors);
 
-// Parses "250ms", "5s", "10m", "1h" or a bare number of seconds.
+// Parses the dotenv text of `file_name`: KEY=VALUE lines, `#` comments, an optional `export `
+// prefix and optional single or double quotes around the value. Bad lines are reported in
+// `errors` as "file:line: ..." without echoing the line (it may hold a secret).
+env_map parse_dotenv(std::string_view content, const std::string& file_name,
+                     std::vector<std::string>& errors);
+
+// Parses "250ms", "5s", "10m", "1h", sums of them ("1h30m") or a bare number of seconds.
+// nullopt for negative, fractional, unknown-unit or overflowing values.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 }  // namespace bfm::core

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bfm::core {
@@ -32,5 +33,9 @@ struct migration {
 
 // Canonical backend name: "postgres" and "postgresql" are the same backend.
 std::string canonical_backend(std::string_view backend);
+
+// True for the backends an sfm tree may contain (any spelling canonical_backend accepts):
+// postgresql, mysql, greptimedb, etcd, clickhouse.
+bool is_known_backend(std::string_view backend);
 
 }  // namespace bfm::core
