@@ -111,8 +111,7 @@ int serve() {
                 co_return;
             }
             try {
-                const auto port = server.listen();
-                spdlog::info("HTTP API listening on {}:{}", config.http_address, port);
+                server.listen();
             } catch (const std::exception& e) {
                 spdlog::critical("{}", e.what());
                 exit_code = exit_failure;

@@ -12,6 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cassert>
 
+#include <spdlog/spdlog.h>
+
 #include "core/blocking_pool.hpp"
 
 namespace bfm::pg {
@@ -219,6 +221,10 @@ asio::awaitable<status> connection::connect(const connect_params& p) {
         close();
         co_return err;
     }
+    // Server notices (e.g. "schema already exists, skipping") go to the log, not to stderr.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char* message) { spdlog::debug("postgres: {}", clean_message(message)); },
+        nullptr);
     attach_socket();
     canceller_.reset(PQgetCancel(conn_));
     last_used_ = clock::now();
