@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <thread>
 
@@ -64,6 +67,7 @@ std::map<std::string, std::string> server_env(unsigned short port) {
         {"BFM_STATE_DB_USERNAME", p.user},
         {"BFM_STATE_DB_PASSWORD", "state-password-must-not-be-logged"},
         {"BFM_STATE_DB_NAME", state_db},
+        {"BFM_HTTP_READ_TIMEOUT", "1s"},
     };
     for (const std::string conn : {"CORE", "GUARD", "ORGANIZATION"}) {
         env[conn + "_BACKEND"] = "postgresql";
@@ -230,6 +234,25 @@ TEST_F(Walkthrough, DryRunReportsWithoutApplying) {
     ASSERT_EQ(applied.size(), example_ids("core").size());
     for (const auto& a : applied) EXPECT_NE(a.find("(dry-run)"), std::string::npos) << a;
     EXPECT_EQ(history_count(), "0");
+}
+
+TEST_F(Walkthrough, ClosesAConnectionThatSendsTooSlowly) {
+    namespace asio = boost::asio;
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    const std::string partial = "POST /api/v1/migrate HTTP/1.1\r\nHost: x\r\n";
+    asio::write(socket, asio::buffer(partial));
+    const auto start = std::chrono::steady_clock::now();
+    char buffer[512];
+    boost::system::error_code ec;
+    // Reads whatever the server says (maybe nothing) until it closes the connection.
+    while (!ec) socket.read_some(asio::buffer(buffer), ec);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(waited, std::chrono::milliseconds(800));
+    EXPECT_LT(waited, std::chrono::seconds(5));
+    // The server is still serving others.
+    EXPECT_EQ(http_request(port, "GET", "/health").status, 200);
 }
 
 TEST_F(Walkthrough, StopsCleanlyOnSigterm) {

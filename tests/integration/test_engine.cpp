@@ -241,6 +241,32 @@ TEST_F(Engine, ConcurrentRequestsForOneTargetApplyEachMigrationOnce) {
     EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_history WHERE status = 'applied'"), "3");
 }
 
+TEST_F(Engine, StatementTimeoutStopsARunawayMigration) {
+    config.statement_timeout = std::chrono::milliseconds(300);
+    start({{"postgresql/core/1_slow.up.sql", "SELECT pg_sleep(10);\n"}});
+    const auto begin = std::chrono::steady_clock::now();
+    auto run = migrate(request({"cli_slow"}));
+    EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(3));
+    ASSERT_EQ(outcomes(run.targets[0]), (std::vector{migration_outcome::failed}));
+    EXPECT_NE(run.targets[0].migrations[0].error.find("57014"), std::string::npos)
+        << run.targets[0].migrations[0].error;
+}
+
+TEST_F(Engine, LockTimeoutFailsInsteadOfQueueingBehindALongLock) {
+    config.lock_timeout = std::chrono::milliseconds(300);
+    start({{"postgresql/core/1_alter.up.sql", "ALTER TABLE public.busy ADD COLUMN c int;\n"}});
+    exec_sql(app_db, "CREATE TABLE public.busy (id int)");
+    // Another session holds an ACCESS EXCLUSIVE lock while the migration runs.
+    bfm::pg::connection holder(ioc.get_executor());
+    ASSERT_TRUE(run_sync(ioc, holder.connect(bfm::test::pg_params(app_db))));
+    ASSERT_TRUE(run_sync(ioc, holder.query("BEGIN; LOCK TABLE public.busy IN ACCESS EXCLUSIVE MODE")));
+    auto run = migrate(request({"cli_lock"}));
+    ASSERT_EQ(outcomes(run.targets[0]), (std::vector{migration_outcome::failed}));
+    EXPECT_NE(run.targets[0].migrations[0].error.find("55P03"), std::string::npos)
+        << run.targets[0].migrations[0].error;
+    ASSERT_TRUE(run_sync(ioc, holder.query("ROLLBACK")));
+}
+
 TEST_F(Engine, InternalMigrationsRunOnceEvenWhenStartedConcurrently) {
     auto registry = make_registry(three_migrations);
     bfm::core::engine a(ioc.get_executor(), config, registry);

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <exception>
 #include <optional>
@@ -89,6 +90,12 @@ T run_awaitable(boost::asio::io_context& ioc, boost::asio::awaitable<T> awaitabl
     if (error) std::rethrow_exception(error);
     if (!result) throw std::logic_error("awaitable did not complete");
     return std::move(*result);
+}
+
+// A JSON value as text, for comparisons: strings unquoted, anything else serialised in <...>.
+inline std::string str(const boost::json::value& v) {
+    if (v.is_string()) return std::string(v.get_string());
+    return "<" + boost::json::serialize(v) + ">";
 }
 
 inline boost::json::object body_of(const net::http_response& res) {

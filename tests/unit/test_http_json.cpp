@@ -243,7 +243,7 @@ TEST(HttpJson, DryRunAppliedIdsCarrySuffix) {
     run.targets.push_back(t);
     auto reply = bfm::net::migrate_reply(run);
     EXPECT_EQ(reply.status, boost::beast::http::status::ok);
-    EXPECT_EQ(json::serialize(reply.body.at("applied")), R"(["m1 (dry-run)"])");
+    EXPECT_EQ(json::serialize(reply.body.at("applied")), R"j(["m1 (dry-run)"])j");
     EXPECT_EQ(json::serialize(reply.body.at("skipped")), R"(["m0"])");
 }
 
