@@ -179,6 +179,13 @@ TEST_F(Engine, ReconcilesALostStateWriteFromTheLedgerInsteadOfRunningTwice) {
     // Simulate a crash after the target COMMIT but before the state write.
     exec_sql(state_db, "DELETE FROM bfm_history WHERE migration_id = '" + items_id + "';"
                        "DELETE FROM bfm_migrations WHERE migration_id = '" + items_id + "'");
+    // A dry run sees the ledger too, but writes nothing.
+    auto dry = migrate(request({"cli_a"}, true));
+    EXPECT_EQ(outcomes(dry.targets[0]),
+              (std::vector{migration_outcome::skipped, migration_outcome::skipped,
+                           migration_outcome::skipped}));
+    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_history WHERE action = 'reconcile'"),
+              "0");
     auto again = migrate(request({"cli_a"}));
     // CREATE TABLE items would fail if it ran again; it must be reconciled and skipped.
     EXPECT_TRUE(again.success()) << again.targets[0].error;

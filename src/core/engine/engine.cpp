@@ -96,7 +96,7 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
 
 asio::awaitable<std::string> engine::reconcile_ledger(
     pg::target_session& session, const connection_config& connection, const std::string& schema,
-    std::map<std::string, state::migration_state>& states) {
+    std::map<std::string, state::migration_state>& states, bool dry_run) {
     // A crash between the target's COMMIT and the state write leaves a ledger row whose attempt
     // has no history row: record it now instead of running the migration a second time.
     auto ledger = co_await session.ledger_entries();
@@ -109,6 +109,8 @@ asio::awaitable<std::string> engine::reconcile_ledger(
         if (recorded->count(e.attempt_id)) continue;
         const auto* m = registry_->find(e.migration_id);
         if (!m) continue;  // committed by a migration no longer known: shown by reindex later
+        states[m->id] = {"applied", e.checksum, e.attempt_id};
+        if (dry_run) continue;  // a dry run reports it as applied but writes nothing
         state::attempt_record rec;
         rec.attempt_id = e.attempt_id;
         rec.migration = m;
@@ -124,7 +126,6 @@ asio::awaitable<std::string> engine::reconcile_ledger(
         }
         spdlog::warn("reconciled {} on {}/{} from the ledger (state write had been lost)", m->id,
                      connection.name, schema);
-        states[m->id] = {"applied", e.checksum, e.attempt_id};
     }
     co_return std::string();
 }
@@ -154,7 +155,8 @@ asio::awaitable<target_result> engine::run_target(const job_request& request,
         co_await session.close();
         co_return result;
     }
-    if (auto problem = co_await reconcile_ledger(session, connection, plan.schema, *states);
+    if (auto problem = co_await reconcile_ledger(session, connection, plan.schema, *states,
+                                                request.dry_run);
         !problem.empty()) {
         result.error = problem;
         co_await session.close();

@@ -43,7 +43,7 @@ private:
                                                      const target_plan& plan);
     boost::asio::awaitable<std::string> reconcile_ledger(
         pg::target_session& session, const connection_config& connection, const std::string& schema,
-        std::map<std::string, state::migration_state>& states);
+        std::map<std::string, state::migration_state>& states, bool dry_run);
 
     boost::asio::any_io_executor ex_;
     const app_config& config_;
