@@ -24,8 +24,8 @@ TEST(HttpAuth, ConstantTimeEqualsRejectsDifferentSecrets) {
 }
 
 TEST(HttpAuth, ConstantTimeEqualsRejectsPrefixAndLonger) {
-    EXPECT_FALSE(constant_time_equals("s3cret", token));               // prefix
-    EXPECT_FALSE(constant_time_equals(std::string(token) + "x", token));  // longer
+    EXPECT_FALSE(constant_time_equals("s3cret", token));                   // prefix
+    EXPECT_FALSE(constant_time_equals(std::string(token) + "x", token));   // longer
     EXPECT_FALSE(constant_time_equals(token, std::string(token) + '\0'));  // embedded NUL
 }
 

@@ -153,8 +153,8 @@ TEST(HttpJson, TargetTagsAreNotSupportedYet) {
 }
 
 TEST(HttpJson, MigrateBodyHasNoSchemasOrIgnoreDependencies) {
-    auto e = expect_error(R"({"connection": "core", "schemas": ["a"]})",
-                          migrate_body_kind::migrate);
+    auto e =
+        expect_error(R"({"connection": "core", "schemas": ["a"]})", migrate_body_kind::migrate);
     EXPECT_EQ(e.code, "unknown_field");
     EXPECT_EQ(e.field, "schemas");
     auto e2 = expect_error(R"({"connection": "core", "ignore_dependencies": true})",

@@ -21,7 +21,7 @@ using bfm::test::body_of;
 const std::string good_auth = std::string("Bearer ") + bfm::test::test_token;
 
 class HttpRouter : public ::testing::Test {
-protected:
+  protected:
     http_response call(http::verb method, std::string target, std::string body = {},
                        std::optional<std::string> auth = good_auth, unsigned version = 11) {
         http_request req{method, target, version};
@@ -123,8 +123,9 @@ TEST_F(HttpRouter, EachUnauthorisedMessage) {
         {"Bearer nope", "invalid API token"},
     };
     for (const auto& [auth, message] : cases) {
-        for (auto res : {call(http::verb::post, "/api/v1/migrate", R"({"connection":"core"})", auth),
-                         call(http::verb::get, "/api/v1/migrations", {}, auth)}) {
+        for (auto res :
+             {call(http::verb::post, "/api/v1/migrate", R"({"connection":"core"})", auth),
+              call(http::verb::get, "/api/v1/migrations", {}, auth)}) {
             EXPECT_EQ(res.result(), http::status::unauthorized) << message;
             EXPECT_EQ(res[http::field::www_authenticate], "Bearer");
             auto body = body_of(res);
@@ -221,7 +222,8 @@ TEST_F(HttpRouter, OriginRecordsEndpointAndCaller) {
 // ---- validation: nothing reaches the service -----------------------------------------------
 
 TEST_F(HttpRouter, EnvironmentBecomesTenantSchema) {
-    auto res = post("/api/v1/migrations/up", R"({"connection":"organization","environment":"dev"})");
+    auto res =
+        post("/api/v1/migrations/up", R"({"connection":"organization","environment":"dev"})");
     ASSERT_EQ(res.result(), http::status::ok) << res.body();
     ASSERT_EQ(service_.requests.size(), 1u);
     EXPECT_EQ(service_.requests[0].schemas, (std::vector<std::string>{"cli_dev"}));
@@ -256,8 +258,7 @@ TEST_F(HttpRouter, HostileSchemaNamesAre400AndNothingRuns) {
         {R"({"connection":"organization","environment":"x; drop table y"})", "environment"},
         {R"({"connection":"organization","environment":"a\"b"})", "environment"},
         {R"({"connection":"organization","environment":")" + long_name + R"("})", "environment"},
-        {R"({"connection":"organization","target":{"schema":"x; drop table y"}})",
-         "target.schema"},
+        {R"({"connection":"organization","target":{"schema":"x; drop table y"}})", "target.schema"},
     };
     for (const auto& [body, field] : cases) {
         auto res = post("/api/v1/migrations/up", body);
@@ -268,7 +269,8 @@ TEST_F(HttpRouter, HostileSchemaNamesAre400AndNothingRuns) {
         EXPECT_EQ(bfm::test::str(parsed.at("details").at("field")), field) << body;
     }
     // The same through the guide's endpoint.
-    auto res = post("/api/v1/migrate", R"({"connection":"organization","schema":"x; drop table y"})");
+    auto res =
+        post("/api/v1/migrate", R"({"connection":"organization","schema":"x; drop table y"})");
     EXPECT_EQ(res.result(), http::status::bad_request);
     EXPECT_TRUE(service_.requests.empty());
 }
@@ -324,7 +326,8 @@ TEST_F(HttpRouter, FailedTargetIs206) {
     t.schema = "cli_dev";
     t.migrations.push_back({"m1", bfm::core::migration_outcome::failed, "syntax error", 3});
     service_.next_run.value->targets.push_back(t);
-    auto res = post("/api/v1/migrations/up", R"({"connection":"organization","environment":"dev"})");
+    auto res =
+        post("/api/v1/migrations/up", R"({"connection":"organization","environment":"dev"})");
     EXPECT_EQ(res.result(), http::status::partial_content);
     auto body = body_of(res);
     EXPECT_EQ(body.at("success"), false);
@@ -368,7 +371,8 @@ TEST_F(HttpRouter, ListPassesQueryToService) {
     row.applied_at = "2025-01-01T00:00:00Z";
     service_.next_list.value->items.push_back(row);
     service_.next_list.value->total = 7;
-    auto res = call(http::verb::get, "/api/v1/migrations?schema=core&status=applied&limit=5&offset=5");
+    auto res =
+        call(http::verb::get, "/api/v1/migrations?schema=core&status=applied&limit=5&offset=5");
     ASSERT_EQ(res.result(), http::status::ok) << res.body();
     ASSERT_EQ(service_.queries.size(), 1u);
     EXPECT_EQ(service_.queries[0].schema, "core");

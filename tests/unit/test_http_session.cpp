@@ -30,7 +30,8 @@ namespace http = beast::http;
 namespace json = boost::json;
 using tcp = asio::ip::tcp;
 
-const std::string auth_line = std::string("Authorization: Bearer ") + bfm::test::test_token + "\r\n";
+const std::string auth_line =
+    std::string("Authorization: Bearer ") + bfm::test::test_token + "\r\n";
 
 // Parses every complete HTTP response in `wire`, in order.
 std::vector<http::response<http::string_body>> parse_responses(std::string_view wire) {
@@ -52,7 +53,7 @@ std::vector<http::response<http::string_body>> parse_responses(std::string_view 
 }
 
 class HttpSession : public ::testing::Test {
-protected:
+  protected:
     HttpSession() { options_.body_limit = 1000; }
 
     // Feeds `wire` to a session, closes the client side and runs until the session ends.
@@ -81,8 +82,9 @@ protected:
 };
 
 TEST_F(HttpSession, TwoKeepAliveRequestsAreAnsweredInOrder) {
-    const std::string wire = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
-                             "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string wire =
+        "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
     auto responses = parse_responses(exchange(wire));
     EXPECT_TRUE(finished_);
     ASSERT_EQ(responses.size(), 2u);
@@ -95,11 +97,11 @@ TEST_F(HttpSession, TwoKeepAliveRequestsAreAnsweredInOrder) {
 
 TEST_F(HttpSession, PostWithBodyThenGetOnOneConnection) {
     const std::string body = R"({"connection":"core","schema":"core"})";
-    const std::string wire = "POST /api/v1/migrate HTTP/1.1\r\nHost: x\r\n" + auth_line
-                             + "Content-Type: application/json\r\nContent-Length: "
-                             + std::to_string(body.size()) + "\r\n\r\n" + body
-                             + "GET /api/v1/migrations?limit=2 HTTP/1.1\r\nHost: x\r\n" + auth_line
-                             + "\r\n";
+    const std::string wire =
+        "POST /api/v1/migrate HTTP/1.1\r\nHost: x\r\n" + auth_line
+        + "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size())
+        + "\r\n\r\n" + body + "GET /api/v1/migrations?limit=2 HTTP/1.1\r\nHost: x\r\n" + auth_line
+        + "\r\n";
     auto responses = parse_responses(exchange(wire));
     ASSERT_EQ(responses.size(), 2u);
     EXPECT_EQ(responses[0].result(), http::status::ok) << responses[0].body();
@@ -112,10 +114,10 @@ TEST_F(HttpSession, PostWithBodyThenGetOnOneConnection) {
 
 TEST_F(HttpSession, ConnectionCloseEndsTheSession) {
     // The client side stays open: the session must end by itself after answering.
-    auto responses = parse_responses(
-        exchange("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                 "GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
-                 false));
+    auto responses =
+        parse_responses(exchange("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                 "GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+                                 false));
     EXPECT_TRUE(finished_);
     ASSERT_EQ(responses.size(), 1u);
     EXPECT_FALSE(responses[0].keep_alive());
@@ -204,10 +206,43 @@ TEST_F(HttpSession, StopClosesAnIdleSession) {
     EXPECT_FALSE(control_.cancel_io);
 }
 
+TEST_F(HttpSession, AnIoFailureAtAnyStepEndsTheSessionQuietly) {
+    // beast::test::fail_count makes the n-th stream operation fail; whatever step fails, the
+    // session must end without an exception, and once nothing fails both answers arrive.
+    const std::string body = R"({"connection":"core"})";
+    const std::string wire = "POST /api/v1/migrate HTTP/1.1\r\nHost: x\r\n" + auth_line
+                             + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body
+                             + "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    bool succeeded = false;
+    for (std::size_t n = 0; n < 50 && !succeeded; ++n) {
+        asio::io_context ioc;
+        beast::test::fail_count fc(n);
+        beast::test::stream server(ioc, fc);
+        beast::test::stream client(ioc);
+        server.connect(client);
+        server.append(wire);
+        server.close_remote();
+        bfm::net::session_control control;
+        bool finished = false;
+        std::exception_ptr error;
+        asio::co_spawn(ioc, bfm::net::run_http_session(server, router_, options_, control),
+                       [&](std::exception_ptr e) {
+                           finished = true;
+                           error = e;
+                       });
+        ioc.run_for(std::chrono::seconds(10));
+        ASSERT_TRUE(finished) << "fail at step " << n;
+        EXPECT_FALSE(error) << "fail at step " << n;
+        EXPECT_FALSE(control.cancel_io) << "fail at step " << n;
+        succeeded = parse_responses(client.str()).size() == 2;
+    }
+    EXPECT_TRUE(succeeded);
+}
+
 // ---- the listener on loopback -----------------------------------------------------------
 
 class HttpServer : public ::testing::Test {
-protected:
+  protected:
     HttpServer() { service_.config_.http_address = "127.0.0.1"; }
 
     // Writes a request on `socket` and reads one response.

@@ -1,0 +1,185 @@
+#pragma once
+// One HTTP/1.1 connection as one coroutine (the Beast coroutine-server model): it owns its read
+// buffer, reads one request at a time with a size-limited parser, hands it to the router and
+// writes the answer, looping while the client keeps the connection alive (pipelined requests
+// are answered in order). Templated on the stream so unit tests drive it with
+// beast::test::stream; the read/write deadline applies when the stream is a beast::tcp_stream.
+//
+// Expected failures are read with as_tuple and never throw: a body over the limit gets 413, a
+// header over the limit 431, malformed HTTP 400, each followed by a close; a client that goes
+// away or a timeout just ends the session.
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <type_traits>
+
+#include "net/json_response.hpp"
+#include "net/router.hpp"
+
+namespace bfm::net {
+
+struct session_options {
+    std::size_t body_limit = 1024 * 1024;  // BFM_HTTP_BODY_LIMIT
+    std::size_t header_limit = 16 * 1024;
+    std::chrono::milliseconds io_timeout{30000};  // BFM_HTTP_READ_TIMEOUT, per read and per write
+};
+
+// Shared by a running session and the server that spawned it. Used on the io thread only.
+struct session_control {
+    bool stopping = false;            // finish the request in flight, then close
+    bool idle = false;                // waiting for the next request's header
+    std::function<void()> cancel_io;  // set by the session while it runs
+
+    // Server shutdown: an idle session is woken (its read cancelled) and closes; a busy one
+    // answers its current request with "Connection: close".
+    void request_stop() {
+        stopping = true;
+        if (idle && cancel_io) cancel_io();
+    }
+};
+
+// The answer to a failed request read, or nullopt when the connection should just be closed
+// (client gone, timeout, cancelled). Also writes the access log line for rejected requests.
+std::optional<json_reply> read_error_reply(const boost::system::error_code& ec,
+                                           const session_options& options);
+
+namespace detail {
+
+template <class Stream>
+inline constexpr bool is_tcp_stream = std::is_same_v<Stream, boost::beast::tcp_stream>;
+
+template <class Stream>
+void arm_deadline(Stream& stream, std::chrono::milliseconds timeout) {
+    if constexpr (is_tcp_stream<Stream>) stream.expires_after(timeout);
+}
+
+template <class Stream>
+void clear_deadline(Stream& stream) {
+    if constexpr (is_tcp_stream<Stream>) stream.expires_never();
+}
+
+template <class Stream>
+void cancel_io(Stream& stream) {
+    if constexpr (is_tcp_stream<Stream>) {
+        stream.cancel();
+    } else {
+        stream.close();
+    }
+}
+
+template <class Stream>
+void close_stream(Stream& stream) {
+    if constexpr (is_tcp_stream<Stream>) {
+        boost::system::error_code ignored;
+        stream.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+        stream.socket().close(ignored);
+    } else {
+        stream.close();
+    }
+}
+
+// After an error answer the client may still be sending (e.g. an oversized body): closing at
+// once would make the kernel send RST and the client could lose our answer. So shut down our
+// side, then read and discard for a short, bounded while before closing.
+template <class Stream>
+boost::asio::awaitable<void> lingering_close(Stream& stream) {
+    if constexpr (is_tcp_stream<Stream>) {
+        boost::system::error_code ignored;
+        stream.socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+        stream.expires_after(std::chrono::seconds(2));
+        std::array<char, 16 * 1024> scratch;
+        std::size_t drained = 0;
+        while (drained < 4 * 1024 * 1024) {
+            auto [ec, n] = co_await stream.async_read_some(
+                boost::asio::buffer(scratch), boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (ec) break;
+            drained += n;
+        }
+    }
+    close_stream(stream);
+}
+
+// Clears the session's cancel hook however the session ends.
+struct cancel_hook_guard {
+    session_control& control;
+    ~cancel_hook_guard() {
+        control.cancel_io = nullptr;
+        control.idle = false;
+    }
+};
+
+}  // namespace detail
+
+template <class Stream>
+boost::asio::awaitable<void> run_http_session(Stream& stream, router& handler,
+                                              session_options options, session_control& control) {
+    namespace http = boost::beast::http;
+    constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+    boost::beast::flat_buffer buffer;
+    control.cancel_io = [&stream] { detail::cancel_io(stream); };
+    detail::cancel_hook_guard guard{control};
+
+    while (!control.stopping) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+        parser.body_limit(options.body_limit);
+
+        // One deadline covers header and body: a slow client cannot hold the slot forever.
+        detail::arm_deadline(stream, options.io_timeout);
+        control.idle = true;
+        auto [ec, n_header] = co_await http::async_read_header(stream, buffer, parser, tuple_token);
+        control.idle = false;
+        if (!ec && !parser.is_done()) {
+            const auto& req = parser.get();
+            if (req.version() >= 11
+                && boost::beast::iequals(req[http::field::expect], "100-continue")) {
+                http::response<http::empty_body> go_on{http::status::continue_, req.version()};
+                auto [wec, wn] = co_await http::async_write(stream, go_on, tuple_token);
+                ec = wec;
+            }
+            if (!ec) {
+                auto [bec, n_body] = co_await http::async_read(stream, buffer, parser, tuple_token);
+                ec = bec;
+            }
+        }
+        if (ec) {
+            if (auto reply = read_error_reply(ec, options)) {
+                http_response res = make_response(*reply, 11, false);
+                detail::arm_deadline(stream, options.io_timeout);
+                co_await http::async_write(stream, res, tuple_token);
+                co_await detail::lingering_close(stream);
+                co_return;
+            }
+            break;
+        }
+
+        const http_request request = parser.release();
+        // Handling may take long (a migration run): no deadline while the router works.
+        detail::clear_deadline(stream);
+        http_response res = co_await handler.handle(request);
+        if (control.stopping) res.keep_alive(false);
+
+        detail::arm_deadline(stream, options.io_timeout);
+        auto [wec, wn] = co_await http::async_write(stream, res, tuple_token);
+        if (wec || !res.keep_alive()) break;
+    }
+    detail::close_stream(stream);
+}
+
+}  // namespace bfm::net
