@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Usage: scripts/build.sh [BUILD_DIR]        (default BUILD_DIR: build)
+# Usage: scripts/build.sh [BUILD_DIR [TARGET...]]     (default BUILD_DIR: build)
 #
-# Configures (CMake + Ninja, RelWithDebInfo) and builds bfm, its tests and benchmarks.
+# Configures (CMake + Ninja, RelWithDebInfo) and builds bfm, its tests and benchmarks, or only
+# the given Ninja targets (scripts/run.sh builds just `bfm`).
 #   CI=true            adds -DBFM_WERROR=ON (warnings are errors); otherwise -DBFM_WERROR=OFF
 #   BFM_CMAKE_ARGS     extra arguments for the configure step, e.g. "-DBFM_BUILD_BENCH=OFF"
 #   CCACHE_DIR         compiler cache; default ~/.cache/ccache (ccache's own default, shared
@@ -13,6 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BUILD_DIR=${1:-build}
+targets=("${@:2}")
 start=$SECONDS
 report_failure() {
   local rc=$?
@@ -50,6 +52,6 @@ fi
 
 echo "build: cmake ${cmake_args[*]}"
 cmake "${cmake_args[@]}"
-ninja -C "$BUILD_DIR" -j"$(nproc)"
+ninja -C "$BUILD_DIR" -j"$(nproc)" "${targets[@]}"
 
 echo "build: $((SECONDS - start)) s"

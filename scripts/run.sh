@@ -2,8 +2,9 @@
 # Usage: scripts/run.sh
 #
 # THE run command (README): the original BFM guide's walkthrough, end to end, on this machine.
-#   1. installs packages and builds (scripts/setup.sh, scripts/build.sh),
-#   2. starts a private PostgreSQL 15 in ./.bfm/pg (kept between runs) with the databases
+#   1. installs packages and builds bfm (scripts/setup.sh, scripts/build.sh build bfm),
+#   2. starts a private PostgreSQL 15 in ./.bfm/pg (kept between runs; /var/tmp/bfm-pg-* when
+#      the postgres user cannot reach the repository) with the databases
 #      migration_state (bfm's state) and app (connections core, guard and organization),
 #   3. starts `build/bfm serve` with BFM_CONFIG=config/example.env plus the private cluster's
 #      address, a port and a token from the environment (log: .bfm/bfm.log),
@@ -104,11 +105,17 @@ cleanup() {
 
 # --- 1. packages and build ------------------------------------------------------------------
 bash scripts/setup.sh
-bash scripts/build.sh build
+bash scripts/build.sh build bfm   # only the server: tests and benchmarks are not needed here
 [[ -x $BFM_BIN ]] || { echo "run: $BFM_BIN was not built" >&2; exit 1; }
 
 # --- 2. private PostgreSQL ---------------------------------------------------------------------
 mkdir -p "$STATE_DIR"
+# As root the server runs as user postgres, which must be able to reach .bfm (not so under
+# /root, for example): then keep the cluster under /var/tmp instead.
+if ((EUID == 0)) && ! runuser -u postgres -- test -x "$STATE_DIR" 2>/dev/null; then
+  PG_DIR=/var/tmp/bfm-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)
+  echo "run: user postgres cannot reach $STATE_DIR; the cluster lives in $PG_DIR"
+fi
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -272,7 +279,7 @@ Try, in another terminal:
        -H "Content-Type: application/json" \\
        -d '{"target": {"backend": "postgresql", "connection": "organization"},
             "connection": "organization", "environment": "another_environment"}'
-  scripts/pg-local.sh psql .bfm/pg -d app
+  scripts/pg-local.sh psql $PG_DIR -d app
 Press Ctrl-C to stop bfm and PostgreSQL.
 EOF
   trap 'echo; echo "run: stopping"; exit 0' INT   # Ctrl-C is the normal way out here

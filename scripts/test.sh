@@ -23,7 +23,8 @@ start=$SECONDS
 bash scripts/setup.sh
 bash scripts/build.sh "$BUILD_DIR"
 
-PG_DIR=$(mktemp -d -t bfm-test-pg.XXXXXX)
+# Under /tmp (not $TMPDIR): the server runs as user postgres when we are root and must reach it.
+PG_DIR=$(mktemp -d /tmp/bfm-test-pg.XXXXXX)
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
   local rc=$?
