@@ -74,7 +74,8 @@ int serve() {
     auto parsed = bfm::core::parse_config(env);
     for (const auto& e : env_errors) parsed.errors.push_back(e);
     if (!parsed.ok()) {
-        for (const auto& e : parsed.errors) std::fprintf(stderr, "bfm: configuration: %s\n", e.c_str());
+        for (const auto& e : parsed.errors)
+            std::fprintf(stderr, "bfm: configuration: %s\n", e.c_str());
         return exit_usage;
     }
     const bfm::core::app_config config = std::move(parsed.config);

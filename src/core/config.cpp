@@ -47,7 +47,7 @@ bool is_connection_prefix(std::string_view name) {
 }
 
 class config_parser {
-  public:
+public:
     explicit config_parser(const env_map& env) : env_(env) {}
 
     config_result run() {
@@ -74,7 +74,7 @@ class config_parser {
         return std::move(result_);
     }
 
-  private:
+private:
     // Unset and empty are the same: `FOO=` in a compose file means "use the default".
     std::optional<std::string> get(const std::string& key) const {
         auto it = env_.find(key);

@@ -28,13 +28,13 @@ struct db_endpoint {
 };
 
 struct connection_config {
-    std::string name;           // lower-case connection name ("core" from CORE_BACKEND)
-    std::string env_prefix;     // "CORE", for messages naming variables
-    std::string backend;        // canonical backend ("postgresql")
+    std::string name;        // lower-case connection name ("core" from CORE_BACKEND)
+    std::string env_prefix;  // "CORE", for messages naming variables
+    std::string backend;     // canonical backend ("postgresql")
     db_endpoint endpoint;
-    std::string schema;         // {CONN}_SCHEMA: default schema for fixed migrations; may be empty
-    int max_connections = 4;    // {CONN}_MAX_CONNECTIONS
-    bool ledger = true;         // {CONN}_LEDGER (SPEC 5.2)
+    std::string schema;       // {CONN}_SCHEMA: default schema for fixed migrations; may be empty
+    int max_connections = 4;  // {CONN}_MAX_CONNECTIONS
+    bool ledger = true;       // {CONN}_LEDGER (SPEC 5.2)
 };
 
 struct state_config {
@@ -44,23 +44,23 @@ struct state_config {
 };
 
 struct app_config {
-    std::uint16_t http_port = 7070;     // BFM_HTTP_PORT
+    std::uint16_t http_port = 7070;        // BFM_HTTP_PORT
     std::string http_address = "0.0.0.0";  // BFM_HTTP_ADDRESS
-    std::uint16_t grpc_port = 9090;     // BFM_GRPC_PORT
-    std::string api_token;              // BFM_API_TOKEN (required)
+    std::uint16_t grpc_port = 9090;        // BFM_GRPC_PORT
+    std::string api_token;                 // BFM_API_TOKEN (required)
     state_config state;
-    std::string sfm_path = "./sfm";     // BFM_SFM_PATH
+    std::string sfm_path = "./sfm";              // BFM_SFM_PATH
     std::vector<connection_config> connections;  // sorted by name
 
-    std::string tenant_schema_prefix = "cli_";              // BFM_TENANT_SCHEMA_PREFIX
-    std::chrono::milliseconds lock_timeout{5000};          // BFM_LOCK_TIMEOUT
-    std::chrono::milliseconds statement_timeout{0};        // BFM_STATEMENT_TIMEOUT (0 = none)
-    std::chrono::milliseconds connect_timeout{5000};       // BFM_CONNECT_TIMEOUT
-    std::chrono::milliseconds http_read_timeout{30000};    // BFM_HTTP_READ_TIMEOUT
-    std::size_t http_body_limit = 1024 * 1024;             // BFM_HTTP_BODY_LIMIT (bytes)
-    std::size_t http_max_connections = 1024;               // BFM_HTTP_MAX_CONNECTIONS
-    std::string log_level = "info";                        // BFM_LOG_LEVEL
-    std::string log_format = "text";                       // BFM_LOG_FORMAT: text|json
+    std::string tenant_schema_prefix = "cli_";           // BFM_TENANT_SCHEMA_PREFIX
+    std::chrono::milliseconds lock_timeout{5000};        // BFM_LOCK_TIMEOUT
+    std::chrono::milliseconds statement_timeout{0};      // BFM_STATEMENT_TIMEOUT (0 = none)
+    std::chrono::milliseconds connect_timeout{5000};     // BFM_CONNECT_TIMEOUT
+    std::chrono::milliseconds http_read_timeout{30000};  // BFM_HTTP_READ_TIMEOUT
+    std::size_t http_body_limit = 1024 * 1024;           // BFM_HTTP_BODY_LIMIT (bytes)
+    std::size_t http_max_connections = 1024;             // BFM_HTTP_MAX_CONNECTIONS
+    std::string log_level = "info";                      // BFM_LOG_LEVEL
+    std::string log_format = "text";                     // BFM_LOG_FORMAT: text|json
 
     const connection_config* find_connection(std::string_view name) const;
 };

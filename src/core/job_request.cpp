@@ -54,7 +54,7 @@ std::optional<version_filter> parse_version_text(std::string_view text) {
 
 // Builds a job_request step by step; the first problem found is the answer.
 class request_normaliser {
-  public:
+public:
     request_normaliser(const raw_up_request& raw, const app_config& config)
         : raw_(raw), config_(config) {}
 
@@ -67,7 +67,7 @@ class request_normaliser {
         return std::nullopt;
     }
 
-  private:
+private:
     std::optional<request_error> resolve_connection(job_request& job) {
         const std::string& given = raw_.connection;
         const std::string& in_target = raw_.target.connection;

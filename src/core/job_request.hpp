@@ -23,19 +23,19 @@ struct execution_origin {
 
 // The fields the APIs accept, before validation. Empty optionals mean "not given".
 struct raw_up_request {
-    target_filter target;                  // target.* fields; version text kept in target.version
-    std::string target_version_text;       // as given: "", "20250101120000" or "<=20250101120000"
-    std::string connection;                // request connection (falls back to target.connection)
-    std::string schema;                    // one schema (also `schema_name`)
-    std::vector<std::string> schemas;      // many schemas
-    std::string environment;               // -> "{prefix}{environment}"
+    target_filter target;              // target.* fields; version text kept in target.version
+    std::string target_version_text;   // as given: "", "20250101120000" or "<=20250101120000"
+    std::string connection;            // request connection (falls back to target.connection)
+    std::string schema;                // one schema (also `schema_name`)
+    std::vector<std::string> schemas;  // many schemas
+    std::string environment;           // -> "{prefix}{environment}"
     bool dry_run = false;
     bool ignore_dependencies = false;
 };
 
 struct job_request {
-    target_filter filter;          // includes filter.connection == connection
-    std::string connection;        // the configured connection to run on
+    target_filter filter;    // includes filter.connection == connection
+    std::string connection;  // the configured connection to run on
     // Run schemas. Empty means "each selected migration in its declared schema, or the
     // connection's {CONN}_SCHEMA"; a dynamic migration without any schema is an error then.
     std::vector<std::string> schemas;
@@ -46,7 +46,7 @@ struct job_request {
 
 // A client mistake: `field` names the offending request field ("schemas[2]", "connection").
 struct request_error {
-    std::string code;     // snake_case, e.g. "invalid_schema", "unknown_connection"
+    std::string code;  // snake_case, e.g. "invalid_schema", "unknown_connection"
     std::string field;
     std::string message;  // names the value and what is wrong
 };

@@ -68,7 +68,7 @@ std::string expected_up_file(const file_pair& pair) {
 }
 
 class tree_loader {
-  public:
+public:
     void add(const source_file& file) {
         const auto parts = split_path(file.path);
         if (parts.empty() || is_ignored(parts)) return;
@@ -132,7 +132,7 @@ class tree_loader {
         return result;
     }
 
-  private:
+private:
     void build(const file_pair& pair) {
         migration m;
         m.backend = pair.backend;

@@ -15,15 +15,15 @@
 namespace bfm::core {
 
 struct load_result {
-    std::vector<migration> migrations;   // sorted by (version_number, id); empty if errors
-    std::vector<load_error> errors;      // all problems found, in path order
+    std::vector<migration> migrations;  // sorted by (version_number, id); empty if errors
+    std::vector<load_error> errors;     // all problems found, in path order
 
     bool ok() const { return errors.empty(); }
 };
 
 // One file as found in the tree: its path relative to the root and its content.
 struct source_file {
-    std::string path;     // "postgresql/core/core_users_20250101120000_create_users.sql"
+    std::string path;  // "postgresql/core/core_users_20250101120000_create_users.sql"
     std::string content;
 };
 

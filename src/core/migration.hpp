@@ -13,18 +13,18 @@ namespace bfm::core {
 enum class naming_convention { paired, seed };
 
 struct migration {
-    std::string id;          // canonical ID (SPEC 1.3)
-    std::string backend;     // canonical backend name ("postgresql"), from the folder
-    std::string connection;  // connection folder name
-    std::string version;     // digits as written in the file name
-    std::uint64_t version_number = 0;  // numeric value of `version`, for ordering
-    std::string name;        // rest of the stem after the version
-    std::string schema;      // declared schema; empty = dynamic
-    std::string table;       // table the migration is about; may be empty
-    std::string up_sql;      // raw up script (headers included)
+    std::string id;                       // canonical ID (SPEC 1.3)
+    std::string backend;                  // canonical backend name ("postgresql"), from the folder
+    std::string connection;               // connection folder name
+    std::string version;                  // digits as written in the file name
+    std::uint64_t version_number = 0;     // numeric value of `version`, for ordering
+    std::string name;                     // rest of the stem after the version
+    std::string schema;                   // declared schema; empty = dynamic
+    std::string table;                    // table the migration is about; may be empty
+    std::string up_sql;                   // raw up script (headers included)
     std::optional<std::string> down_sql;  // raw down script, if a down file exists
-    std::string checksum;    // "v1:<sha256 hex>" of the up script (SPEC 1.3)
-    std::string up_path;     // file the up script came from, relative to the sfm root
+    std::string checksum;                 // "v1:<sha256 hex>" of the up script (SPEC 1.3)
+    std::string up_path;                  // file the up script came from, relative to the sfm root
     std::optional<std::string> down_path;
     naming_convention convention = naming_convention::paired;
 

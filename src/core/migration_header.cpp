@@ -29,7 +29,7 @@ bool has_blank(std::string_view text) {
 }
 
 class header_reader {
-  public:
+public:
     explicit header_reader(const std::string& file) : file_(file) {}
 
     void read_line(std::string_view comment, int line) {
@@ -52,7 +52,7 @@ class header_reader {
 
     header_parse take() { return std::move(result_); }
 
-  private:
+private:
     void read_schema(std::string_view value, int line) {
         if (value.empty()) return error(line, "-- bfm:schema needs a schema name");
         if (auto problem = validate_schema_name(value)) return error(line, *problem);

@@ -19,7 +19,7 @@ std::string_view to_string(migration_outcome o);
 struct migration_result {
     std::string migration_id;
     migration_outcome outcome = migration_outcome::skipped;
-    std::string error;            // when failed: what happened (SQLSTATE and server message)
+    std::string error;  // when failed: what happened (SQLSTATE and server message)
     std::int64_t duration_ms = 0;
 };
 
@@ -27,7 +27,7 @@ struct target_result {
     std::string connection;
     std::string schema;
     std::vector<migration_result> migrations;  // in execution order
-    std::string error;            // target-level failure (connect, create schema, plan)
+    std::string error;  // target-level failure (connect, create schema, plan)
     bool ok() const;
 };
 
@@ -37,11 +37,11 @@ struct run_result {
 };
 
 struct list_query {
-    std::string schema;       // exact, or a comma-separated list
+    std::string schema;  // exact, or a comma-separated list
     std::string table;
     std::string connection;
     std::string backend;
-    std::string status;       // pending|applied|failed|rolled_back|missing
+    std::string status;  // pending|applied|failed|rolled_back|missing
     std::string version;
     std::size_t limit = 100;  // 1..1000
     std::size_t offset = 0;
@@ -56,7 +56,7 @@ struct migration_row {
     std::string connection;
     std::string backend;
     std::string status;
-    std::string applied_at;     // RFC 3339 UTC, empty when never applied
+    std::string applied_at;  // RFC 3339 UTC, empty when never applied
     std::string error_message;
     std::string checksum;
     std::int64_t execution_ms = 0;
@@ -89,7 +89,8 @@ public:
     virtual ~migration_service() = default;
     virtual const app_config& config() const = 0;
     virtual boost::asio::awaitable<service_outcome<run_result>> migrate_up(job_request request) = 0;
-    virtual boost::asio::awaitable<service_outcome<list_page>> list_migrations(list_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<list_page>> list_migrations(
+        list_query query) = 0;
     virtual boost::asio::awaitable<health_report> health() = 0;
 };
 

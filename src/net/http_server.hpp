@@ -12,7 +12,7 @@
 namespace bfm::net {
 
 class http_server {
-  public:
+public:
     http_server(boost::asio::io_context& ioc, const core::app_config& config,
                 core::migration_service& service);
     ~http_server();
@@ -26,7 +26,7 @@ class http_server {
     // Stops accepting and closes idle keep-alive sessions; requests in flight finish.
     void stop();
 
-  private:
+private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

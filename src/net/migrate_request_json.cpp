@@ -17,7 +17,7 @@ body_error type_error(const std::string& field, std::string_view expected) {
 
 // Reads typed fields out of one JSON object, stopping at the first error.
 class field_reader {
-  public:
+public:
     explicit field_reader(std::string prefix) : prefix_(std::move(prefix)) {}
 
     const std::optional<body_error>& error() const { return error_; }
@@ -73,7 +73,7 @@ class field_reader {
 
     void fail(body_error e) { error_ = std::move(e); }
 
-  private:
+private:
     std::string prefix_;
     std::optional<body_error> error_;
 };

@@ -12,14 +12,14 @@
 namespace bfm::net {
 
 class router {
-  public:
+public:
     // Both must outlive the router. The token is read from `config`.
     router(const core::app_config& config, core::migration_service& service);
 
     // `request` must stay alive until the returned awaitable completes.
     boost::asio::awaitable<http_response> handle(const http_request& request);
 
-  private:
+private:
     boost::asio::awaitable<json_reply> dispatch(const http_request& request,
                                                 std::string_view target, std::string& log_path);
 

@@ -31,9 +31,11 @@ std::vector<internal_migration> internal_migrations(std::string_view schema) {
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (migration_id, connection, schema)
 );
-CREATE INDEX bfm_migrations_target_idx ON )" + s +
+CREATE INDEX bfm_migrations_target_idx ON )"
+                        + s +
                         R"(bfm_migrations (connection, schema);
-CREATE INDEX bfm_migrations_status_idx ON )" + s +
+CREATE INDEX bfm_migrations_status_idx ON )"
+                        + s +
                         R"(bfm_migrations (status);
 CREATE TABLE )" + s + R"(bfm_history (
     id                bigserial   PRIMARY KEY,
@@ -57,11 +59,14 @@ CREATE TABLE )" + s + R"(bfm_history (
     job_id            text,
     statement_index   integer
 );
-CREATE INDEX bfm_history_target_idx ON )" + s +
+CREATE INDEX bfm_history_target_idx ON )"
+                        + s +
                         R"(bfm_history (migration_id, connection, schema, id DESC);
-CREATE INDEX bfm_history_started_idx ON )" + s +
+CREATE INDEX bfm_history_started_idx ON )"
+                        + s +
                         R"(bfm_history (started_at DESC);
-CREATE INDEX bfm_history_attempt_idx ON )" + s +
+CREATE INDEX bfm_history_attempt_idx ON )"
+                        + s +
                         R"(bfm_history (attempt_id);
 -- History is append-only: no foreign keys that could cascade a delete into it.
 )"});

@@ -16,7 +16,8 @@ namespace asio = boost::asio;
 namespace {
 
 // Key of the advisory lock that serialises internal migrations across replicas.
-constexpr const char* internal_lock_sql = "SELECT pg_advisory_lock(hashtext('bfm.internal_migrations'))";
+constexpr const char* internal_lock_sql =
+    "SELECT pg_advisory_lock(hashtext('bfm.internal_migrations'))";
 constexpr const char* internal_unlock_sql =
     "SELECT pg_advisory_unlock(hashtext('bfm.internal_migrations'))";
 
@@ -101,16 +102,17 @@ asio::awaitable<pg::status> state_store::initialize() {
             " (version integer PRIMARY KEY, description text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())");
         if (!setup) co_return setup.error();
-        auto current = co_await conn.query("SELECT coalesce(max(version), 0) FROM " + version_table);
+        auto current =
+            co_await conn.query("SELECT coalesce(max(version), 0) FROM " + version_table);
         if (!current) co_return current.error();
         const auto have = current->integer(0, 0);
         for (const auto& m : internal_migrations(schema_)) {
             if (m.version <= have) continue;
             spdlog::info("state: applying internal migration {} ({})", m.version, m.description);
-            auto applied = co_await conn.query("BEGIN; " + m.sql + "; INSERT INTO " + version_table +
-                                               " (version, description) VALUES (" +
-                                               std::to_string(m.version) + ", " +
-                                               pg::quote_literal(m.description) + "); COMMIT");
+            auto applied =
+                co_await conn.query("BEGIN; " + m.sql + "; INSERT INTO " + version_table
+                                    + " (version, description) VALUES (" + std::to_string(m.version)
+                                    + ", " + pg::quote_literal(m.description) + "); COMMIT");
             if (!applied) {
                 co_await conn.query("ROLLBACK");
                 co_return applied.error();
@@ -136,8 +138,8 @@ asio::awaitable<pg::result<std::map<std::string, migration_state>>> state_store:
     auto session = co_await pool_->acquire(wait_timeout_);
     if (!session) co_return session.error();
     auto r = co_await session.value()->query(
-        "SELECT migration_id, status, coalesce(checksum, ''), coalesce(attempt_id::text, '') FROM " +
-            table("bfm_migrations") + " WHERE connection = $1 AND schema = $2",
+        "SELECT migration_id, status, coalesce(checksum, ''), coalesce(attempt_id::text, '') FROM "
+            + table("bfm_migrations") + " WHERE connection = $1 AND schema = $2",
         pg::params(connection, schema));
     if (!r) co_return r.error();
     std::map<std::string, migration_state> out;
@@ -158,8 +160,8 @@ asio::awaitable<pg::result<std::set<std::string>>> state_store::recorded_attempt
     boost::json::array ids;
     for (const auto& id : attempt_ids) ids.emplace_back(id);
     auto r = co_await session.value()->query(
-        "SELECT DISTINCT attempt_id::text FROM " + table("bfm_history") +
-            " WHERE attempt_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
+        "SELECT DISTINCT attempt_id::text FROM " + table("bfm_history")
+            + " WHERE attempt_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
         pg::params(boost::json::serialize(ids)));
     if (!r) co_return r.error();
     for (int i = 0; i < r->size(); ++i) out.emplace(r->text(i, 0));
@@ -174,26 +176,26 @@ asio::awaitable<pg::status> state_store::record(const attempt_record& a) {
         std::chrono::duration_cast<std::chrono::milliseconds>(a.finished_at - a.started_at).count();
     const bool applied = a.status == "applied";
     std::vector<pg::param> params{
-        a.attempt_id,                                    // $1
-        m.id,                                            // $2
-        a.connection,                                    // $3
-        a.schema,                                        // $4
-        m.table,                                         // $5
-        m.version,                                       // $6
-        m.name,                                          // $7
-        m.backend,                                       // $8
-        a.status,                                        // $9
-        m.checksum,                                      // $10
-        to_rfc3339(a.started_at),                        // $11
-        to_rfc3339(a.finished_at),                       // $12
-        std::to_string(duration_ms),                     // $13
+        a.attempt_id,                                                        // $1
+        m.id,                                                                // $2
+        a.connection,                                                        // $3
+        a.schema,                                                            // $4
+        m.table,                                                             // $5
+        m.version,                                                           // $6
+        m.name,                                                              // $7
+        m.backend,                                                           // $8
+        a.status,                                                            // $9
+        m.checksum,                                                          // $10
+        to_rfc3339(a.started_at),                                            // $11
+        to_rfc3339(a.finished_at),                                           // $12
+        std::to_string(duration_ms),                                         // $13
         a.error_message.empty() ? pg::param{} : pg::param{a.error_message},  // $14
         a.job_id.empty() ? pg::param{} : pg::param{a.job_id},                // $15
-        a.action,                                        // $16
-        a.origin.executed_by,                            // $17
-        std::string(core::to_string(a.origin.method)),   // $18
-        a.origin.context_json,                           // $19
-        applied ? pg::param{to_rfc3339(a.finished_at)} : pg::param{},  // $20 applied_at
+        a.action,                                                            // $16
+        a.origin.executed_by,                                                // $17
+        std::string(core::to_string(a.origin.method)),                       // $18
+        a.origin.context_json,                                               // $19
+        applied ? pg::param{to_rfc3339(a.finished_at)} : pg::param{},        // $20 applied_at
     };
     // One statement, so current state and history can never disagree.
     const std::string sql = "WITH history AS (INSERT INTO " + table("bfm_history") +
@@ -228,9 +230,10 @@ asio::awaitable<pg::result<core::list_page>> state_store::list(const core::list_
     if (!session) co_return session.error();
     auto r = co_await session.value()->query(
         "SELECT migration_id, schema, table_name, version, name, connection, backend, status,"
-        " coalesce(to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ''),"
-        " coalesce(error_message, ''), coalesce(checksum, ''), coalesce(execution_ms, 0) FROM " +
-        table("bfm_migrations"));
+        " coalesce(to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+        "''),"
+        " coalesce(error_message, ''), coalesce(checksum, ''), coalesce(execution_ms, 0) FROM "
+        + table("bfm_migrations"));
     if (!r) co_return r.error();
 
     std::vector<core::migration_row> rows;
@@ -269,8 +272,8 @@ asio::awaitable<pg::result<core::list_page>> state_store::list(const core::list_
         if (row_matches(q, row)) rows.push_back(std::move(row));
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.connection, a.version, a.migration_id, a.schema) <
-               std::tie(b.connection, b.version, b.migration_id, b.schema);
+        return std::tie(a.connection, a.version, a.migration_id, a.schema)
+               < std::tie(b.connection, b.version, b.migration_id, b.schema);
     });
     core::list_page page;
     page.total = rows.size();

@@ -22,7 +22,7 @@ namespace bfm::state {
 
 // The state of one migration for one target.
 struct migration_state {
-    std::string status;    // pending|running|applied|failed|rolled_back|missing
+    std::string status;  // pending|running|applied|failed|rolled_back|missing
     std::string checksum;
     std::string attempt_id;
 };
@@ -34,8 +34,8 @@ struct attempt_record {
     const core::migration* migration = nullptr;
     std::string connection;
     std::string schema;
-    std::string action = "up";   // up|down|rollback|baseline|force|repair|skip|reconcile
-    std::string status;          // applied|failed|...
+    std::string action = "up";  // up|down|rollback|baseline|force|repair|skip|reconcile
+    std::string status;         // applied|failed|...
     std::string error_message;
     std::chrono::system_clock::time_point started_at;
     std::chrono::system_clock::time_point finished_at;

@@ -154,8 +154,8 @@ TEST_F(Walkthrough, TheGuidesThreeCallsApplyThenSkip) {
         EXPECT_EQ(strings(first.at("applied")), expected);
         EXPECT_TRUE(first.at("skipped").as_array().empty());
         EXPECT_TRUE(first.at("errors").as_array().empty());
-        EXPECT_NE(exec_sql(app_db, "SELECT count(*) FROM pg_tables WHERE schemaname = '" + s.schema +
-                                       "'"),
+        EXPECT_NE(exec_sql(app_db,
+                           "SELECT count(*) FROM pg_tables WHERE schemaname = '" + s.schema + "'"),
                   "0");
 
         auto again = migrate(s.body);
@@ -164,19 +164,20 @@ TEST_F(Walkthrough, TheGuidesThreeCallsApplyThenSkip) {
         EXPECT_EQ(strings(again.at("skipped")), expected);
     }
     // The guide's verification query works on bfm_migrations as documented.
-    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM (SELECT * FROM bfm_migrations"
-                                 " ORDER BY applied_at DESC) m WHERE status = 'applied'"),
-              std::to_string(example_ids("core").size() + example_ids("guard").size() +
-                             example_ids("organization").size()));
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT count(*) FROM (SELECT * FROM bfm_migrations"
+                       " ORDER BY applied_at DESC) m WHERE status = 'applied'"),
+              std::to_string(example_ids("core").size() + example_ids("guard").size()
+                             + example_ids("organization").size()));
     // Secrets stay out of the logs.
     EXPECT_EQ(server->output().find("state-password-must-not-be-logged"), std::string::npos);
     EXPECT_EQ(server->output().find(token), std::string::npos);
 }
 
 TEST_F(Walkthrough, UpEndpointFansOutToSchemasAndListShowsPerTargetState) {
-    auto reply = http_request(port, "POST", "/api/v1/migrations/up",
-                              R"({"connection":"organization","schemas":["cli_a","cli_b_eu"]})",
-                              token);
+    auto reply =
+        http_request(port, "POST", "/api/v1/migrations/up",
+                     R"({"connection":"organization","schemas":["cli_a","cli_b_eu"]})", token);
     ASSERT_EQ(reply.status, 200) << reply.body;
     auto body = json::parse(reply.body).as_object();
     EXPECT_EQ(body.at("targets").as_array().size(), 2u);

@@ -64,7 +64,8 @@ protected:
     }
 
     void start(const std::vector<bfm::core::source_file>& files) {
-        engine = std::make_unique<bfm::core::engine>(ioc.get_executor(), config, make_registry(files));
+        engine =
+            std::make_unique<bfm::core::engine>(ioc.get_executor(), config, make_registry(files));
         auto st = run_sync(ioc, engine->initialize());
         ASSERT_TRUE(st) << st.error().to_string();
     }
@@ -103,11 +104,13 @@ TEST_F(Engine, AppliesInVersionOrderRecordsStateAndThenSkips) {
     EXPECT_EQ(outcomes(first.targets[0]),
               (std::vector{migration_outcome::applied, migration_outcome::applied,
                            migration_outcome::applied}));
-    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM information_schema.columns"
-                               " WHERE table_schema = 'cli_dev_eu' AND table_name = 'items'"),
+    EXPECT_EQ(exec_sql(app_db,
+                       "SELECT count(*) FROM information_schema.columns"
+                       " WHERE table_schema = 'cli_dev_eu' AND table_name = 'items'"),
               "2");
-    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_migrations WHERE schema = 'cli_dev_eu'"
-                                 " AND status = 'applied' AND applied_at IS NOT NULL"),
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT count(*) FROM bfm_migrations WHERE schema = 'cli_dev_eu'"
+                       " AND status = 'applied' AND applied_at IS NOT NULL"),
               "3");
     EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_history WHERE status = 'applied'"), "3");
     EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM bfm.ledger WHERE schema = 'cli_dev_eu'"), "3");
@@ -132,8 +135,9 @@ TEST_F(Engine, StateIsPerTargetEvenForSchemasWithUnderscores) {
 
 TEST_F(Engine, AFailedMigrationStopsTheTargetAndIsRecorded) {
     auto files = three_migrations;
-    files[1].content = "-- bfm:table items\n\nALTER TABLE items\n  ADD COLUMN name text,\n"
-                       "  ADD COLUMN broken nosuchtype;\n";
+    files[1].content =
+        "-- bfm:table items\n\nALTER TABLE items\n  ADD COLUMN name text,\n"
+        "  ADD COLUMN broken nosuchtype;\n";
     start(files);
     auto run = migrate(request({"cli_x", "cli_y"}));
     EXPECT_FALSE(run.success());
@@ -145,19 +149,22 @@ TEST_F(Engine, AFailedMigrationStopsTheTargetAndIsRecorded) {
         EXPECT_NE(error.find("42704"), std::string::npos) << error;  // undefined type
         EXPECT_NE(error.find("line 5"), std::string::npos) << error;
     }
-    EXPECT_EQ(exec_sql(state_db, "SELECT status FROM bfm_migrations WHERE schema = 'cli_x'"
-                                 " AND migration_id = '" + name_id + "'"),
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT status FROM bfm_migrations WHERE schema = 'cli_x'"
+                       " AND migration_id = '"
+                           + name_id + "'"),
               "failed");
-    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_migrations WHERE migration_id = '" +
-                                     tags_id + "'"),
+    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_migrations WHERE migration_id = '"
+                                     + tags_id + "'"),
               "0");
     // The failed migration left nothing behind: its transaction, ledger row included, rolled back.
-    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM information_schema.columns"
-                               " WHERE table_schema = 'cli_x' AND table_name = 'items'"),
+    EXPECT_EQ(exec_sql(app_db,
+                       "SELECT count(*) FROM information_schema.columns"
+                       " WHERE table_schema = 'cli_x' AND table_name = 'items'"),
               "1");
-    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM bfm.ledger WHERE migration_id = '" + name_id +
-                                   "'"),
-              "0");
+    EXPECT_EQ(
+        exec_sql(app_db, "SELECT count(*) FROM bfm.ledger WHERE migration_id = '" + name_id + "'"),
+        "0");
 }
 
 TEST_F(Engine, DeletingAStateRowMakesTheMigrationRunAgain) {
@@ -192,8 +199,8 @@ TEST_F(Engine, ReconcilesALostStateWriteFromTheLedgerInsteadOfRunningTwice) {
     EXPECT_EQ(outcomes(again.targets[0]),
               (std::vector{migration_outcome::skipped, migration_outcome::skipped,
                            migration_outcome::skipped}));
-    EXPECT_EQ(exec_sql(state_db, "SELECT status FROM bfm_migrations WHERE migration_id = '" +
-                                     items_id + "'"),
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT status FROM bfm_migrations WHERE migration_id = '" + items_id + "'"),
               "applied");
     EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_history WHERE action = 'reconcile'"),
               "1");
@@ -266,7 +273,8 @@ TEST_F(Engine, LockTimeoutFailsInsteadOfQueueingBehindALongLock) {
     // Another session holds an ACCESS EXCLUSIVE lock while the migration runs.
     bfm::pg::connection holder(ioc.get_executor());
     ASSERT_TRUE(run_sync(ioc, holder.connect(bfm::test::pg_params(app_db))));
-    ASSERT_TRUE(run_sync(ioc, holder.query("BEGIN; LOCK TABLE public.busy IN ACCESS EXCLUSIVE MODE")));
+    ASSERT_TRUE(
+        run_sync(ioc, holder.query("BEGIN; LOCK TABLE public.busy IN ACCESS EXCLUSIVE MODE")));
     auto run = migrate(request({"cli_lock"}));
     ASSERT_EQ(outcomes(run.targets[0]), (std::vector{migration_outcome::failed}));
     EXPECT_NE(run.targets[0].migrations[0].error.find("55P03"), std::string::npos)
@@ -281,7 +289,8 @@ TEST_F(Engine, InternalMigrationsRunOnceEvenWhenStartedConcurrently) {
     int ok = 0;
     for (auto* e : {&a, &b}) {
         asio::co_spawn(
-            ioc, [&, e]() -> asio::awaitable<void> { ok += (co_await e->initialize()).has_value(); },
+            ioc,
+            [&, e]() -> asio::awaitable<void> { ok += (co_await e->initialize()).has_value(); },
             [](std::exception_ptr ex) {
                 if (ex) std::rethrow_exception(ex);
             });

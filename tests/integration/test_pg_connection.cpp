@@ -144,7 +144,8 @@ TEST_F(PgConnection, CancelsARunningQueryServerSideWithinOneSecond) {
     const auto start = std::chrono::steady_clock::now();
     double cancel_sent_at = 0;
     asio::co_spawn(
-        ioc, [&]() -> asio::awaitable<void> { outcome = co_await conn->query("SELECT pg_sleep(30)"); },
+        ioc,
+        [&]() -> asio::awaitable<void> { outcome = co_await conn->query("SELECT pg_sleep(30)"); },
         asio::detached);
     asio::co_spawn(
         ioc,

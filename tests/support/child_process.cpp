@@ -17,7 +17,8 @@ extern char** environ;
 
 namespace bfm::test {
 
-child_process::child_process(std::vector<std::string> argv, std::map<std::string, std::string> env) {
+child_process::child_process(std::vector<std::string> argv,
+                             std::map<std::string, std::string> env) {
     char tmpl[] = "/tmp/bfm-e2e-XXXXXX";
     const int fd = ::mkstemp(tmpl);
     if (fd < 0) throw std::runtime_error("mkstemp failed");
@@ -50,7 +51,8 @@ child_process::child_process(std::vector<std::string> argv, std::map<std::string
     const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     ::close(fd);
-    if (rc != 0) throw std::runtime_error("posix_spawn " + argv[0] + " failed: " + std::to_string(rc));
+    if (rc != 0)
+        throw std::runtime_error("posix_spawn " + argv[0] + " failed: " + std::to_string(rc));
 }
 
 child_process::~child_process() {

@@ -31,18 +31,18 @@ pg::connect_params pg_params(const std::string& dbname) {
 
 std::string exec_sql(const std::string& dbname, const std::string& sql) {
     const auto p = pg_params(dbname);
-    const std::string conninfo = "host=" + p.host + " port=" + std::to_string(p.port) +
-                                 " user=" + p.user + " dbname=" + dbname + " sslmode=disable";
+    const std::string conninfo = "host=" + p.host + " port=" + std::to_string(p.port)
+                                 + " user=" + p.user + " dbname=" + dbname + " sslmode=disable";
     std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
     if (PQstatus(conn.get()) != CONNECTION_OK) {
-        throw std::runtime_error("test set-up connect failed: " +
-                                 std::string(PQerrorMessage(conn.get())));
+        throw std::runtime_error("test set-up connect failed: "
+                                 + std::string(PQerrorMessage(conn.get())));
     }
     std::unique_ptr<PGresult, void (*)(PGresult*)> res(PQexec(conn.get(), sql.c_str()), &PQclear);
     const auto st = PQresultStatus(res.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        throw std::runtime_error("test set-up SQL failed: " +
-                                 std::string(PQresultErrorMessage(res.get())) + " in: " + sql);
+        throw std::runtime_error("test set-up SQL failed: "
+                                 + std::string(PQresultErrorMessage(res.get())) + " in: " + sql);
     }
     if (st == PGRES_TUPLES_OK && PQntuples(res.get()) > 0) return PQgetvalue(res.get(), 0, 0);
     return {};

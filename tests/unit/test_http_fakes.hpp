@@ -42,7 +42,7 @@ inline core::app_config make_test_config() {
 }
 
 class fake_service : public core::migration_service {
-  public:
+public:
     fake_service() : config_(make_test_config()) {
         next_health.healthy = true;
         next_health.checks["state"] = "ok";

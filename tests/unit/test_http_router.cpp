@@ -21,7 +21,7 @@ using bfm::test::body_of;
 const std::string good_auth = std::string("Bearer ") + bfm::test::test_token;
 
 class HttpRouter : public ::testing::Test {
-  protected:
+protected:
     http_response call(http::verb method, std::string target, std::string body = {},
                        std::optional<std::string> auth = good_auth, unsigned version = 11) {
         http_request req{method, target, version};

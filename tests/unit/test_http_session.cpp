@@ -53,7 +53,7 @@ std::vector<http::response<http::string_body>> parse_responses(std::string_view 
 }
 
 class HttpSession : public ::testing::Test {
-  protected:
+protected:
     HttpSession() { options_.body_limit = 1000; }
 
     // Feeds `wire` to a session, closes the client side and runs until the session ends.
@@ -242,7 +242,7 @@ TEST_F(HttpSession, AnIoFailureAtAnyStepEndsTheSessionQuietly) {
 // ---- the listener on loopback -----------------------------------------------------------
 
 class HttpServer : public ::testing::Test {
-  protected:
+protected:
     HttpServer() { service_.config_.http_address = "127.0.0.1"; }
 
     // Writes a request on `socket` and reads one response.

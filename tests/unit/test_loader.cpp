@@ -341,7 +341,7 @@ TEST(Loader, ChecksumIsOfTheUpScript) {
 }
 
 class TempTree {
-  public:
+public:
     TempTree() {
         std::string pattern = (fs::temp_directory_path() / "bfm-loader-XXXXXX").string();
         if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -361,7 +361,7 @@ class TempTree {
     }
     const fs::path& root() const { return root_; }
 
-  private:
+private:
     fs::path root_;
 };
 

@@ -1,6 +1,7 @@
 #include "backends/postgresql/pg_connection.hpp"
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,8 +12,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cassert>
-
-#include <spdlog/spdlog.h>
 
 #include "core/blocking_pool.hpp"
 
@@ -73,7 +72,9 @@ struct connection::socket_state {
 connection::connection(executor_type ex)
     : ex_(std::move(ex)), canceller_(nullptr, &PQfreeCancel), timer_(ex_) {}
 
-connection::~connection() { close(); }
+connection::~connection() {
+    close();
+}
 
 void connection::close() {
     socket_.reset();
@@ -85,13 +86,17 @@ void connection::close() {
     broken_ = true;
 }
 
-bool connection::is_open() const { return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+bool connection::is_open() const {
+    return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK;
+}
 
 bool connection::in_transaction() const {
     return conn_ && PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
 
-int connection::backend_pid() const { return conn_ ? PQbackendPID(conn_) : 0; }
+int connection::backend_pid() const {
+    return conn_ ? PQbackendPID(conn_) : 0;
+}
 
 bool connection::probe() {
     if (!is_open() || busy_) return is_open();
@@ -99,8 +104,8 @@ bool connection::probe() {
     while (::poll(&pfd, 1, 0) > 0) {
         // Anything arriving on an idle session is a notice, a parameter change, or the server
         // saying goodbye; PQconsumeInput fails once the peer has closed.
-        if ((pfd.revents & (POLLHUP | POLLERR)) || PQconsumeInput(conn_) == 0 ||
-            PQstatus(conn_) != CONNECTION_OK) {
+        if ((pfd.revents & (POLLHUP | POLLERR)) || PQconsumeInput(conn_) == 0
+            || PQstatus(conn_) != CONNECTION_OK) {
             broken_ = true;
             return false;
         }
@@ -110,7 +115,9 @@ bool connection::probe() {
     return true;
 }
 
-void connection::attach_socket() { socket_ = std::make_unique<socket_state>(ex_, PQsocket(conn_)); }
+void connection::attach_socket() {
+    socket_ = std::make_unique<socket_state>(ex_, PQsocket(conn_));
+}
 
 error connection::connection_error(errc code) const {
     error err = make_client_error(code, conn_ ? clean_message(PQerrorMessage(conn_)) : "");
@@ -128,8 +135,8 @@ asio::awaitable<bool> connection::wait_socket(wait_for what,
         } else if (what == wait_for::write) {
             co_await sd.async_wait(wt::wait_write, use_tuple);
         } else {
-            co_await (sd.async_wait(wt::wait_read, use_tuple) ||
-                      sd.async_wait(wt::wait_write, use_tuple));
+            co_await (sd.async_wait(wt::wait_read, use_tuple)
+                      || sd.async_wait(wt::wait_write, use_tuple));
         }
     };
     if (!deadline) {
@@ -154,23 +161,24 @@ asio::awaitable<status> connection::connect(const connect_params& p) {
     if (!socket_dir && !is_ip_literal(p.host)) {
         asio::ip::tcp::resolver resolver(ex_);
         timer_.expires_at(deadline);
-        auto winner = co_await (resolver.async_resolve(p.host, std::to_string(p.port), use_tuple) ||
-                                timer_.async_wait(use_tuple));
+        auto winner = co_await (resolver.async_resolve(p.host, std::to_string(p.port), use_tuple)
+                                || timer_.async_wait(use_tuple));
         if (winner.index() == 1) {
             co_return make_client_error(errc::connect_timeout,
                                         "timed out resolving host \"" + p.host + "\"");
         }
         auto [ec, endpoints] = std::get<0>(winner);
         if (ec || endpoints.empty()) {
-            co_return make_client_error(errc::connect_failed, "could not resolve host \"" + p.host +
-                                                                  "\": " + ec.message());
+            co_return make_client_error(
+                errc::connect_failed, "could not resolve host \"" + p.host + "\": " + ec.message());
         }
         hostaddr = endpoints.begin()->endpoint().address().to_string();
     }
 
     const std::string port = std::to_string(p.port);
     std::vector<const char*> keys{"host", "port", "user", "dbname", "sslmode", "application_name"};
-    std::vector<const char*> values{p.host.c_str(), port.c_str(), p.user.c_str(), p.dbname.c_str(),
+    std::vector<const char*> values{p.host.c_str(),    port.c_str(),
+                                    p.user.c_str(),    p.dbname.c_str(),
                                     p.sslmode.c_str(), p.application_name.c_str()};
     if (!hostaddr.empty()) {
         keys.push_back("hostaddr");
@@ -208,10 +216,10 @@ asio::awaitable<status> connection::connect(const connect_params& p) {
         if (!ready) {
             busy_ = false;
             close();
-            co_return make_client_error(
-                errc::connect_timeout,
-                "timed out after " + std::to_string(p.connect_timeout.count()) +
-                    " ms connecting to " + p.host + ":" + port);
+            co_return make_client_error(errc::connect_timeout,
+                                        "timed out after "
+                                            + std::to_string(p.connect_timeout.count())
+                                            + " ms connecting to " + p.host + ":" + port);
         }
         poll = PQconnectPoll(conn_);
     }
@@ -223,7 +231,8 @@ asio::awaitable<status> connection::connect(const connect_params& p) {
     }
     // Server notices (e.g. "schema already exists, skipping") go to the log, not to stderr.
     PQsetNoticeProcessor(
-        conn_, [](void*, const char* message) { spdlog::debug("postgres: {}", clean_message(message)); },
+        conn_,
+        [](void*, const char* message) { spdlog::debug("postgres: {}", clean_message(message)); },
         nullptr);
     attach_socket();
     canceller_.reset(PQgetCancel(conn_));
@@ -254,7 +263,8 @@ asio::awaitable<result<rows>> connection::query(std::string_view sql,
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
     if (PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                          values.data(), nullptr, nullptr, 0) == 0) {
+                          values.data(), nullptr, nullptr, 0)
+        == 0) {
         broken_ = PQstatus(conn_) != CONNECTION_OK;
         co_return connection_error(errc::send_failed);
     }

@@ -71,7 +71,8 @@ public:
     boost::asio::awaitable<result<rows>> query(std::string_view sql, query_options opts = {});
 
     // Extended protocol with bound text parameters: exactly one statement.
-    boost::asio::awaitable<result<rows>> query(std::string_view sql, const std::vector<param>& params,
+    boost::asio::awaitable<result<rows>> query(std::string_view sql,
+                                               const std::vector<param>& params,
                                                query_options opts = {});
 
     // Asks the server to cancel whatever this session runs now. Blocking PQcancel runs on the
@@ -92,7 +93,8 @@ private:
     enum class wait_for { read, write, read_or_write };
 
     // Waits until the socket is ready; false when the deadline passed first.
-    boost::asio::awaitable<bool> wait_socket(wait_for what, std::optional<clock::time_point> deadline);
+    boost::asio::awaitable<bool> wait_socket(wait_for what,
+                                             std::optional<clock::time_point> deadline);
     boost::asio::awaitable<result<rows>> run(std::optional<clock::time_point> deadline);
     boost::asio::awaitable<status> flush(std::optional<clock::time_point> deadline);
     boost::asio::awaitable<result<rows>> collect(std::optional<clock::time_point> deadline);

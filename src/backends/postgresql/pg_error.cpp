@@ -10,34 +10,62 @@ public:
     const char* name() const noexcept override { return "postgresql"; }
     std::string message(int value) const override {
         switch (static_cast<errc>(value)) {
-            case errc::ok: return "success";
-            case errc::connect_failed: return "could not connect to the server";
-            case errc::connect_timeout: return "timed out connecting to the server";
-            case errc::connection_lost: return "connection to the server was lost";
-            case errc::query_timeout: return "query timed out";
-            case errc::send_failed: return "could not send the query";
-            case errc::protocol_error: return "unexpected protocol state";
-            case errc::unsupported_result: return "unsupported result (COPY is not supported)";
-            case errc::pool_exhausted: return "timed out waiting for a free connection";
-            case errc::query_canceled: return "query canceled";
-            case errc::lock_not_available: return "lock not available";
-            case errc::serialization_failure: return "serialization failure";
-            case errc::deadlock_detected: return "deadlock detected";
-            case errc::admin_shutdown: return "server is shutting down";
-            case errc::syntax_error: return "syntax error";
-            case errc::undefined_table: return "undefined table";
-            case errc::undefined_object: return "undefined object";
-            case errc::duplicate_object: return "object already exists";
-            case errc::insufficient_privilege: return "insufficient privilege";
-            case errc::invalid_schema_name: return "invalid schema name";
-            case errc::active_sql_transaction: return "cannot run inside a transaction block";
-            case errc::integrity_violation: return "integrity constraint violation";
-            case errc::connection_exception: return "connection exception";
-            case errc::insufficient_resources: return "insufficient resources";
-            case errc::syntax_or_access_rule: return "syntax error or access rule violation";
-            case errc::transaction_rollback: return "transaction rollback";
-            case errc::operator_intervention: return "operator intervention";
-            case errc::server_error: return "server error";
+            case errc::ok:
+                return "success";
+            case errc::connect_failed:
+                return "could not connect to the server";
+            case errc::connect_timeout:
+                return "timed out connecting to the server";
+            case errc::connection_lost:
+                return "connection to the server was lost";
+            case errc::query_timeout:
+                return "query timed out";
+            case errc::send_failed:
+                return "could not send the query";
+            case errc::protocol_error:
+                return "unexpected protocol state";
+            case errc::unsupported_result:
+                return "unsupported result (COPY is not supported)";
+            case errc::pool_exhausted:
+                return "timed out waiting for a free connection";
+            case errc::query_canceled:
+                return "query canceled";
+            case errc::lock_not_available:
+                return "lock not available";
+            case errc::serialization_failure:
+                return "serialization failure";
+            case errc::deadlock_detected:
+                return "deadlock detected";
+            case errc::admin_shutdown:
+                return "server is shutting down";
+            case errc::syntax_error:
+                return "syntax error";
+            case errc::undefined_table:
+                return "undefined table";
+            case errc::undefined_object:
+                return "undefined object";
+            case errc::duplicate_object:
+                return "object already exists";
+            case errc::insufficient_privilege:
+                return "insufficient privilege";
+            case errc::invalid_schema_name:
+                return "invalid schema name";
+            case errc::active_sql_transaction:
+                return "cannot run inside a transaction block";
+            case errc::integrity_violation:
+                return "integrity constraint violation";
+            case errc::connection_exception:
+                return "connection exception";
+            case errc::insufficient_resources:
+                return "insufficient resources";
+            case errc::syntax_or_access_rule:
+                return "syntax error or access rule violation";
+            case errc::transaction_rollback:
+                return "transaction rollback";
+            case errc::operator_intervention:
+                return "operator intervention";
+            case errc::server_error:
+                return "server error";
         }
         return "unknown postgresql error";
     }
@@ -77,8 +105,8 @@ errc errc_from_sqlstate(std::string_view s) noexcept {
 std::string error::to_string() const {
     std::string out;
     if (!diag.sqlstate.empty()) {
-        out = (diag.severity.empty() ? std::string("ERROR") : diag.severity) + " " + diag.sqlstate +
-              ": " + diag.message;
+        out = (diag.severity.empty() ? std::string("ERROR") : diag.severity) + " " + diag.sqlstate
+              + ": " + diag.message;
     } else {
         out = diag.message.empty() ? code.message() : diag.message;
     }

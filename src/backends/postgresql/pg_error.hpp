@@ -22,25 +22,25 @@ enum class errc {
     unsupported_result,  // e.g. COPY in a migration script
     pool_exhausted,
     // server side, mapped from SQLSTATE (specific codes first, then classes)
-    query_canceled = 100,      // 57014
-    lock_not_available,        // 55P03
-    serialization_failure,     // 40001
-    deadlock_detected,         // 40P01
-    admin_shutdown,            // 57P01..57P03
-    syntax_error,              // 42601
-    undefined_table,           // 42P01
-    undefined_object,          // 42704, 42883, 42703
-    duplicate_object,          // 42P07, 42710, 42P06, 42723
-    insufficient_privilege,    // 42501
-    invalid_schema_name,       // 3F000
-    active_sql_transaction,    // 25001: e.g. CREATE INDEX CONCURRENTLY in a transaction
-    integrity_violation,       // class 23
-    connection_exception,      // class 08
-    insufficient_resources,    // class 53
-    syntax_or_access_rule,     // class 42 (others)
-    transaction_rollback,      // class 40 (others)
-    operator_intervention,     // class 57 (others)
-    server_error,              // any other SQLSTATE
+    query_canceled = 100,    // 57014
+    lock_not_available,      // 55P03
+    serialization_failure,   // 40001
+    deadlock_detected,       // 40P01
+    admin_shutdown,          // 57P01..57P03
+    syntax_error,            // 42601
+    undefined_table,         // 42P01
+    undefined_object,        // 42704, 42883, 42703
+    duplicate_object,        // 42P07, 42710, 42P06, 42723
+    insufficient_privilege,  // 42501
+    invalid_schema_name,     // 3F000
+    active_sql_transaction,  // 25001: e.g. CREATE INDEX CONCURRENTLY in a transaction
+    integrity_violation,     // class 23
+    connection_exception,    // class 08
+    insufficient_resources,  // class 53
+    syntax_or_access_rule,   // class 42 (others)
+    transaction_rollback,    // class 40 (others)
+    operator_intervention,   // class 57 (others)
+    server_error,            // any other SQLSTATE
 };
 
 const boost::system::error_category& pg_category() noexcept;
@@ -54,13 +54,13 @@ errc errc_from_sqlstate(std::string_view sqlstate) noexcept;
 
 // Whatever the server (or libpq) said about a failure.
 struct diagnostics {
-    std::string sqlstate;   // "42P01"; empty for client-side errors
-    std::string severity;   // "ERROR", "FATAL"
-    std::string message;    // primary message
+    std::string sqlstate;  // "42P01"; empty for client-side errors
+    std::string severity;  // "ERROR", "FATAL"
+    std::string message;   // primary message
     std::string detail;
     std::string hint;
     std::string context;
-    int position = 0;       // 1-based character position in the statement, 0 if unknown
+    int position = 0;  // 1-based character position in the statement, 0 if unknown
 };
 
 struct error {

@@ -28,7 +28,9 @@ pooled_connection& pooled_connection::operator=(pooled_connection&& other) noexc
     return *this;
 }
 
-pooled_connection::~pooled_connection() { release(); }
+pooled_connection::~pooled_connection() {
+    release();
+}
 
 void pooled_connection::release() {
     if (owner_ && conn_) owner_->give_back(std::move(conn_));
@@ -106,11 +108,11 @@ asio::awaitable<result<pooled_connection>> pool::acquire(std::chrono::millisecon
             co_return pooled_connection(self, std::move(conn));
         }
         if (clock::now() >= deadline) {
-            co_return make_client_error(
-                errc::pool_exhausted,
-                "no free session to " + params_.host + ":" + std::to_string(params_.port) + "/" +
-                    params_.dbname + " after " + std::to_string(wait_timeout.count()) + " ms (" +
-                    std::to_string(max_size_) + " in use)");
+            co_return make_client_error(errc::pool_exhausted,
+                                        "no free session to " + params_.host + ":"
+                                            + std::to_string(params_.port) + "/" + params_.dbname
+                                            + " after " + std::to_string(wait_timeout.count())
+                                            + " ms (" + std::to_string(max_size_) + " in use)");
         }
         auto w = std::make_shared<waiter>(ex_);
         w->timer.expires_at(deadline);

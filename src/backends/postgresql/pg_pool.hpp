@@ -53,7 +53,8 @@ public:
 
     // Waits at most `wait_timeout` for a session (errc::pool_exhausted after that); opening a
     // new session is bounded by params.connect_timeout.
-    boost::asio::awaitable<result<pooled_connection>> acquire(std::chrono::milliseconds wait_timeout);
+    boost::asio::awaitable<result<pooled_connection>> acquire(
+        std::chrono::milliseconds wait_timeout);
 
     pool_stats stats() const;
     const connect_params& params() const { return params_; }

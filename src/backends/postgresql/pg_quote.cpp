@@ -18,7 +18,11 @@ std::string quote_with(std::string_view text, char q) {
 
 }  // namespace
 
-std::string quote_ident(std::string_view ident) { return quote_with(ident, '"'); }
-std::string quote_literal(std::string_view text) { return quote_with(text, '\''); }
+std::string quote_ident(std::string_view ident) {
+    return quote_with(ident, '"');
+}
+std::string quote_literal(std::string_view text) {
+    return quote_with(text, '\'');
+}
 
 }  // namespace bfm::pg

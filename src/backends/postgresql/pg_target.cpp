@@ -24,7 +24,9 @@ constexpr const char* ledger_ddl =
     " CREATE INDEX IF NOT EXISTS ledger_schema_idx ON bfm.ledger (schema, migration_id);"
     " COMMIT";
 
-std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
+std::string millis(std::chrono::milliseconds d) {
+    return std::to_string(d.count()) + "ms";
+}
 
 }  // namespace
 
@@ -99,11 +101,12 @@ asio::awaitable<result<std::vector<ledger_entry>>> target_session::ledger_entrie
 asio::awaitable<status> target_session::apply(const core::migration& m, std::string_view script,
                                               const std::string& attempt_id) {
     auto& c = *conn_;
-    std::string begin = "BEGIN; SET LOCAL search_path TO " + quote_ident(schema_) +
-                        ", public; SET LOCAL lock_timeout = " +
-                        quote_literal(millis(options_.lock_timeout));
+    std::string begin =
+        "BEGIN; SET LOCAL search_path TO " + quote_ident(schema_)
+        + ", public; SET LOCAL lock_timeout = " + quote_literal(millis(options_.lock_timeout));
     if (options_.statement_timeout.count() > 0) {
-        begin += "; SET LOCAL statement_timeout = " + quote_literal(millis(options_.statement_timeout));
+        begin +=
+            "; SET LOCAL statement_timeout = " + quote_literal(millis(options_.statement_timeout));
     }
     if (auto r = co_await c.query(begin); !r) {
         co_await c.query("ROLLBACK");

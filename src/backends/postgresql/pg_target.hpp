@@ -14,10 +14,10 @@
 namespace bfm::pg {
 
 struct target_options {
-    std::chrono::milliseconds lock_timeout{5000};       // SET LOCAL lock_timeout
-    std::chrono::milliseconds statement_timeout{0};     // SET LOCAL statement_timeout (0 = none)
+    std::chrono::milliseconds lock_timeout{5000};    // SET LOCAL lock_timeout
+    std::chrono::milliseconds statement_timeout{0};  // SET LOCAL statement_timeout (0 = none)
     std::chrono::milliseconds session_wait{std::chrono::minutes(5)};  // wait for a pool session
-    bool ledger = true;                                 // write bfm.ledger rows (SPEC 5.2)
+    bool ledger = true;  // write bfm.ledger rows (SPEC 5.2)
 };
 
 // A ledger row: proof, inside the target database, that an attempt committed.

@@ -26,8 +26,8 @@ pg::connect_params connection_params(const connection_config& c, const app_confi
 }
 
 std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                 since)
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                                 - since)
         .count();
 }
 
@@ -41,7 +41,9 @@ engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr 
     }
 }
 
-asio::awaitable<pg::status> engine::initialize() { co_return co_await store_.initialize(); }
+asio::awaitable<pg::status> engine::initialize() {
+    co_return co_await store_.initialize();
+}
 
 void engine::shutdown() {
     for (auto& [name, p] : pools_) p->shutdown();
@@ -140,9 +142,8 @@ asio::awaitable<target_result> engine::run_target(const job_request& request,
     options.lock_timeout = config_.lock_timeout;
     options.statement_timeout = config_.statement_timeout;
     options.ledger = connection.ledger;
-    auto opened =
-        co_await pg::target_session::open(*pools_.at(connection.name), plan.schema, options,
-                                          request.dry_run);
+    auto opened = co_await pg::target_session::open(*pools_.at(connection.name), plan.schema,
+                                                    options, request.dry_run);
     if (!opened) {
         result.error = opened.error().to_string();
         co_return result;
@@ -155,8 +156,8 @@ asio::awaitable<target_result> engine::run_target(const job_request& request,
         co_await session.close();
         co_return result;
     }
-    if (auto problem = co_await reconcile_ledger(session, connection, plan.schema, *states,
-                                                request.dry_run);
+    if (auto problem =
+            co_await reconcile_ledger(session, connection, plan.schema, *states, request.dry_run);
         !problem.empty()) {
         result.error = problem;
         co_await session.close();
@@ -193,8 +194,10 @@ asio::awaitable<target_result> engine::run_target(const job_request& request,
             migration_result mr{m->id, migration_outcome::applied, {}, ms};
             if (!recorded) {
                 // The ledger holds the proof; the next run of this target reconciles it.
-                mr.error = "applied, but recording state failed (will be reconciled from the "
-                           "ledger on the next run): " + recorded.error().to_string();
+                mr.error =
+                    "applied, but recording state failed (will be reconciled from the "
+                    "ledger on the next run): "
+                    + recorded.error().to_string();
                 result.error = mr.error;
             }
             result.migrations.push_back(std::move(mr));
@@ -204,8 +207,8 @@ asio::awaitable<target_result> engine::run_target(const job_request& request,
         spdlog::error("migration {} failed on {}/{}: {}", m->id, connection.name, plan.schema,
                       rec.error_message);
         std::string message = rec.error_message;
-        if (!recorded) message += " (recording the failure also failed: " +
-                                  recorded.error().to_string() + ")";
+        if (!recorded)
+            message += " (recording the failure also failed: " + recorded.error().to_string() + ")";
         result.migrations.push_back({m->id, migration_outcome::failed, message, ms});
         break;  // the rest of this target's plan may depend on it
     }
