@@ -7,6 +7,7 @@
 #include <ctime>
 #include <tuple>
 
+#include "backends/postgresql/pg_endpoint.hpp"
 #include "backends/postgresql/pg_quote.hpp"
 #include "state/internal_migrations.hpp"
 
@@ -20,20 +21,6 @@ constexpr const char* internal_lock_sql =
     "SELECT pg_advisory_lock(hashtext('bfm.internal_migrations'))";
 constexpr const char* internal_unlock_sql =
     "SELECT pg_advisory_unlock(hashtext('bfm.internal_migrations'))";
-
-pg::connect_params state_params(const core::app_config& config) {
-    const auto& e = config.state.endpoint;
-    pg::connect_params p;
-    p.host = e.host;
-    p.port = e.port;
-    p.user = e.username;
-    p.password = e.password;
-    p.dbname = e.database;
-    p.sslmode = e.sslmode;
-    p.application_name = "bfm-state";
-    p.connect_timeout = config.connect_timeout;
-    return p;
-}
 
 std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
@@ -80,7 +67,9 @@ std::string to_rfc3339(std::chrono::system_clock::time_point t) {
 state_store::state_store(asio::any_io_executor ex, const core::app_config& config)
     : schema_(config.state.schema),
       wait_timeout_(config.connect_timeout * 2),
-      pool_(pg::pool::create(std::move(ex), state_params(config), 8)) {}
+      pool_(pg::pool::create(
+          std::move(ex),
+          pg::connect_params_for(config.state.endpoint, "bfm-state", config.connect_timeout), 8)) {}
 
 std::string state_store::table(std::string_view name) const {
     return pg::quote_ident(schema_) + "." + std::string(name);

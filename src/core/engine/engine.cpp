@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "backends/postgresql/pg_endpoint.hpp"
 #include "backends/postgresql/pg_target.hpp"
 #include "core/uuid.hpp"
 
@@ -11,19 +12,6 @@ namespace bfm::core {
 namespace asio = boost::asio;
 
 namespace {
-
-pg::connect_params connection_params(const connection_config& c, const app_config& config) {
-    pg::connect_params p;
-    p.host = c.endpoint.host;
-    p.port = c.endpoint.port;
-    p.user = c.endpoint.username;
-    p.password = c.endpoint.password;
-    p.dbname = c.endpoint.database;
-    p.sslmode = c.endpoint.sslmode;
-    p.application_name = "bfm:" + c.name;
-    p.connect_timeout = config.connect_timeout;
-    return p;
-}
 
 std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
@@ -36,7 +24,9 @@ std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
 engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr registry)
     : ex_(ex), config_(config), registry_(std::move(registry)), store_(ex, config) {
     for (const auto& c : config_.connections) {
-        pools_.emplace(c.name, pg::pool::create(ex_, connection_params(c, config_),
+        pools_.emplace(c.name, pg::pool::create(ex_,
+                                                pg::connect_params_for(c.endpoint, "bfm:" + c.name,
+                                                                       config_.connect_timeout),
                                                 static_cast<std::size_t>(c.max_connections)));
     }
 }
