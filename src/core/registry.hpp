@@ -26,6 +26,15 @@ public:
     // when they are unambiguous. nullptr when nothing (or more than one migration) matches.
     const migration* find(std::string_view id_or_alias) const;
 
+    // Upstream's schema-specific IDs `{schema}_{id}` (id a canonical ID or an alias), resolved
+    // by matching known IDs, never by splitting on '_': `cli_dev_eu_20250101_x_postgresql_core`
+    // gives schema `cli_dev_eu`. Also accepts a plain ID or alias (schema empty then).
+    struct resolved_id {
+        const migration* m = nullptr;
+        std::string schema;
+    };
+    resolved_id resolve(std::string_view input) const;
+
     // Migrations matching the filter, ordered by (version_number, id).
     std::vector<const migration*> select(const target_filter& filter) const;
 

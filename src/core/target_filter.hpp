@@ -20,8 +20,18 @@ struct target_filter {
     std::string schema;               // declared schema; empty = any
     std::vector<std::string> tables;  // empty = any
     version_filter version;
+    std::vector<tag> tags;            // all must be present (AND); untagged migrations never match
 
     bool matches(const migration& m) const;
 };
+
+// Request-side tag parsing (upstream ParseTagFilter): "key=value", split at the first '=', key
+// trimmed and lower-cased, value trimmed; a duplicate key: the last one wins. Errors name the
+// index: "tags[1]: tag must be key=value" / "tags[0]: empty tag" / "tags[2]: empty key".
+struct tag_parse_result {
+    std::vector<tag> tags;
+    std::string error;
+};
+tag_parse_result parse_tag_filter(const std::vector<std::string>& raw);
 
 }  // namespace bfm::core
