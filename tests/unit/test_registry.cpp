@@ -78,7 +78,7 @@ TEST_P(RegistryFind, ResolvesIdsAndUnambiguousAliases) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Lookups, RegistryFind,
+    Registry, RegistryFind,
     testing::Values(
         find_case{"20250102000000_add_email_postgresql_core",
                   "20250102000000_add_email_postgresql_core"},
@@ -124,7 +124,7 @@ TEST_P(RegistrySelect, AppliesEveryFieldInOrder) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Filters, RegistrySelect,
+    Registry, RegistrySelect,
     testing::Values(select_case{"empty filter selects everything",
                                 {},
                                 {"9_first_etcd_logs", "10_second_etcd_logs",
