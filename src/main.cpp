@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,12 +12,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <string>
 
+#include "core/blocking_pool.hpp"
 #include "core/config.hpp"
+#include "core/embedded_sfm.hpp"
 #include "core/engine/engine.hpp"
 #include "core/loader.hpp"
+#include "core/tree_fingerprint.hpp"
 #include "net/http_server.hpp"
 
 namespace asio = boost::asio;
@@ -68,6 +73,30 @@ asio::awaitable<bool> initialize_state(bfm::core::engine& engine, std::chrono::s
     }
 }
 
+asio::awaitable<void> reindex(bfm::core::engine& engine, std::string why) {
+    auto out = co_await engine.reindex("");
+    if (out.error) {
+        spdlog::error("reindex ({}) failed: {}", why, out.error->message);
+        for (const auto& p : out.error->problems) spdlog::error("migrations: {}", p);
+    }
+}
+
+// BFM_RELOAD_INTERVAL: re-scan the tree and reindex when its fingerprint changed.
+asio::awaitable<void> watch_tree(bfm::core::engine& engine, asio::steady_timer& timer,
+                                 std::string root, std::chrono::milliseconds interval) {
+    auto last = co_await bfm::core::run_blocking([root] { return bfm::core::tree_fingerprint(root); });
+    for (;;) {
+        timer.expires_after(interval);
+        auto waited = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (std::get<0>(waited)) co_return;  // cancelled: shutting down
+        const auto now =
+            co_await bfm::core::run_blocking([root] { return bfm::core::tree_fingerprint(root); });
+        if (now == last) continue;
+        last = now;
+        co_await reindex(engine, "files changed");
+    }
+}
+
 int serve() {
     std::vector<std::string> env_errors;
     auto env = bfm::core::read_environment(env_errors);
@@ -81,15 +110,27 @@ int serve() {
     const bfm::core::app_config config = std::move(parsed.config);
     setup_logging(config);
 
-    auto loaded = bfm::core::load_migrations_from_directory(config.sfm_path);
+    // Files on disk win only when BFM_SFM_PATH is set; otherwise an embedded tree, if any.
+    bfm::core::registry_source source;
+    const bool use_embedded = !config.sfm_path_set && !bfm::core::embedded_sfm_files().empty();
+    if (use_embedded) {
+        source.load_embedded = [] {
+            return bfm::core::load_migrations(bfm::core::embedded_sfm_files());
+        };
+    } else {
+        source.root = config.sfm_path;
+    }
+    auto loaded = use_embedded ? source.load_embedded()
+                               : bfm::core::load_migrations_from_directory(config.sfm_path);
+    const std::string origin = use_embedded ? "the embedded tree" : config.sfm_path;
     if (!loaded.ok()) {
         for (const auto& e : loaded.errors) spdlog::critical("migrations: {}", e.to_string());
         spdlog::critical("{} problem(s) in {}; fix them and start again", loaded.errors.size(),
-                         config.sfm_path);
+                         origin);
         return exit_usage;
     }
     auto registry = std::make_shared<const bfm::core::registry>(std::move(loaded.migrations));
-    spdlog::info("loaded {} migrations from {}", registry->size(), config.sfm_path);
+    spdlog::info("loaded {} migrations from {}", registry->size(), origin);
     spdlog::info("state database {} (schema {})", config.state.endpoint.describe(),
                  config.state.schema);
     for (const auto& c : config.connections) {
@@ -97,11 +138,26 @@ int serve() {
     }
 
     asio::io_context ioc(1);
-    bfm::core::engine engine(ioc.get_executor(), config, registry);
+    bfm::core::engine engine(ioc.get_executor(), config, registry, source);
     bfm::net::http_server server(ioc, config, engine);
     int exit_code = exit_ok;
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    asio::signal_set hangup(ioc, SIGHUP);
+    bool stopping = false;
+    std::function<void()> wait_for_hangup = [&] {
+        hangup.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec || stopping) return;
+            asio::co_spawn(ioc, reindex(engine, "SIGHUP"), asio::detached);
+            wait_for_hangup();
+        });
+    };
+    wait_for_hangup();
+    asio::steady_timer watcher(ioc);
+    if (config.reload_interval.count() > 0 && !source.root.empty()) {
+        asio::co_spawn(ioc, watch_tree(engine, watcher, source.root, config.reload_interval),
+                       asio::detached);
+    }
     asio::co_spawn(
         ioc,
         [&]() -> asio::awaitable<void> {
@@ -128,6 +184,9 @@ int serve() {
         // Requests in flight finish; idle database sessions hold no pending work, so run()
         // returns once the last one is done.
         spdlog::info("signal {}: shutting down", signo);
+        stopping = true;
+        hangup.cancel();
+        watcher.cancel();
         server.stop();
     });
     ioc.run();

@@ -57,7 +57,9 @@ public:
         c.http_address = text("BFM_HTTP_ADDRESS", c.http_address);
         c.api_token = text("BFM_API_TOKEN", "");
         if (c.api_token.empty()) error("BFM_API_TOKEN is required");
+        c.sfm_path_set = get("BFM_SFM_PATH").has_value();
         c.sfm_path = text("BFM_SFM_PATH", c.sfm_path);
+        c.reload_interval = duration("BFM_RELOAD_INTERVAL", c.reload_interval, true);
         c.tenant_schema_prefix = tenant_prefix("BFM_TENANT_SCHEMA_PREFIX", c.tenant_schema_prefix);
         c.lock_timeout = duration("BFM_LOCK_TIMEOUT", c.lock_timeout, true);
         c.statement_timeout = duration("BFM_STATEMENT_TIMEOUT", c.statement_timeout, true);

@@ -50,6 +50,8 @@ struct app_config {
     std::string api_token;                 // BFM_API_TOKEN (required)
     state_config state;
     std::string sfm_path = "./sfm";              // BFM_SFM_PATH
+    bool sfm_path_set = false;  // BFM_SFM_PATH given: the disk tree wins over an embedded one
+    std::chrono::milliseconds reload_interval{0};  // BFM_RELOAD_INTERVAL: re-scan period, 0 = off
     std::vector<connection_config> connections;  // sorted by name
 
     std::string tenant_schema_prefix = "cli_";           // BFM_TENANT_SCHEMA_PREFIX

@@ -64,6 +64,9 @@ public:
         if (auto e = collect_schemas(job)) return e;
         job.dry_run = raw_.dry_run;
         job.ignore_dependencies = raw_.ignore_dependencies;
+        job.allow_modified = raw_.allow_modified;
+        job.strict_order = raw_.strict_order;
+        job.environment = raw_.environment;
         return std::nullopt;
     }
 
@@ -121,6 +124,11 @@ private:
                                     "<= and a version number");
         }
         job.filter.version = *version;
+        auto tags = parse_tag_filter(raw_.tags);
+        if (!tags.error.empty()) {
+            return make_error("invalid_tag", "target.tags", "target." + tags.error);
+        }
+        job.filter.tags = std::move(tags.tags);
         return std::nullopt;
     }
 

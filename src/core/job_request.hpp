@@ -31,6 +31,9 @@ struct raw_up_request {
     std::string environment;           // -> "{prefix}{environment}"
     bool dry_run = false;
     bool ignore_dependencies = false;
+    std::vector<std::string> tags;         // target.tags, "key=value"
+    bool allow_modified = false;
+    bool strict_order = false;
 };
 
 struct job_request {
@@ -41,6 +44,9 @@ struct job_request {
     std::vector<std::string> schemas;
     bool dry_run = false;
     bool ignore_dependencies = false;
+    bool allow_modified = false;  // applied migrations whose file changed are skipped, not refused
+    bool strict_order = false;    // refuse pending migrations older than the newest applied one
+    std::string environment;      // as given, for {{.Environment}}; else derived from the schema
     execution_origin origin;
 };
 

@@ -23,11 +23,25 @@ struct migration_result {
     std::int64_t duration_ms = 0;
 };
 
+// One step of a target's plan, as dry runs and the plan endpoint show it.
+struct planned_step {
+    std::string migration_id;
+    std::string connection;
+    std::string schema;
+    bool run = true;            // false: skipped, `reason` says why
+    std::string reason;
+    bool dependency = false;    // added because a selected migration depends on it
+    bool out_of_order = false;
+    bool transactional = true;
+    std::string sql;            // the up script as it would be sent, templates rendered
+};
+
 struct target_result {
     std::string connection;
     std::string schema;
     std::vector<migration_result> migrations;  // in execution order
     std::string error;  // target-level failure (connect, create schema, plan)
+    std::vector<planned_step> plan;  // filled for dry runs and the plan endpoint
     bool ok() const;
 };
 
@@ -84,6 +98,26 @@ struct service_outcome {
     std::optional<service_error> error;
 };
 
+struct reindex_report {
+    std::vector<std::string> added;
+    std::vector<std::string> removed;  // marked `missing` in state; history is kept
+    std::vector<std::string> updated;  // checksum or metadata changed
+    std::size_t total = 0;
+};
+
+// Load problems make a reindex fail as a whole (the running registry stays); `code` tells
+// the HTTP layer which status fits.
+struct reindex_error {
+    std::string code;  // "path_outside_root" (400), "load_failed" (422), "state_unavailable" (503)
+    std::string message;
+    std::vector<std::string> problems;  // "file:line: message" for load failures
+};
+
+struct order_batch_result {
+    std::vector<std::string> ordered_ids;  // the caller's strings, in dependency order
+    std::optional<service_error> error;    // unknown_migration | wrong_connection | dependency_error
+};
+
 class migration_service {
 public:
     virtual ~migration_service() = default;
@@ -92,6 +126,19 @@ public:
     virtual boost::asio::awaitable<service_outcome<list_page>> list_migrations(
         list_query query) = 0;
     virtual boost::asio::awaitable<health_report> health() = 0;
+
+    // Dependency order of the given IDs (canonical, aliases or upstream `{schema}_{id}`), all
+    // of which must belong to `connection`.
+    virtual order_batch_result order_batch(const std::string& connection,
+                                           const std::vector<std::string>& ids) = 0;
+
+    // Rebuilds the registry from `path` (empty: the configured root; anything outside the
+    // configured root is refused) and swaps it in atomically.
+    struct reindex_outcome {
+        std::optional<reindex_report> report;
+        std::optional<reindex_error> error;
+    };
+    virtual boost::asio::awaitable<reindex_outcome> reindex(std::string path) = 0;
 };
 
 }  // namespace bfm::core

@@ -26,4 +26,12 @@ boost::asio::awaitable<json_reply> handle_run_up(core::migration_service& servic
 boost::asio::awaitable<json_reply> handle_list_migrations(core::migration_service& service,
                                                           const boost::urls::params_view& params);
 
+// POST /api/v1/migrations/order-batch.
+boost::asio::awaitable<json_reply> handle_order_batch(core::migration_service& service,
+                                                      std::string_view body);
+
+// POST /api/v1/migrations/reindex.
+boost::asio::awaitable<json_reply> handle_reindex(core::migration_service& service,
+                                                  std::string_view body);
+
 }  // namespace bfm::net

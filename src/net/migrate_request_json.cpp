@@ -66,11 +66,6 @@ public:
         error_ = body_error{"unknown_field", "unknown field \"" + name + "\"", name};
     }
 
-    void unsupported(std::string_view key) {
-        const std::string name = path(key);
-        error_ = body_error{"unknown_field", "field \"" + name + "\" is not supported yet", name};
-    }
-
     void fail(body_error e) { error_ = std::move(e); }
 
 private:
@@ -94,7 +89,7 @@ std::optional<body_error> read_target(const json::object& obj, core::raw_up_requ
         } else if (key == "connection") {
             r.read_string(v, key, raw.target.connection);
         } else if (key == "tags") {
-            r.unsupported(key);
+            r.read_string_array(v, key, raw.tags);
         } else {
             r.unknown(key);
         }
@@ -105,7 +100,7 @@ std::optional<body_error> read_target(const json::object& obj, core::raw_up_requ
 
 std::optional<body_error> read_top_level(const json::object& obj, migrate_body_kind kind,
                                          core::raw_up_request& raw) {
-    const bool up = kind == migrate_body_kind::migrations_up;
+    const bool up = kind != migrate_body_kind::migrate;
     field_reader r("");
     std::string schema_name;
     bool has_schema_name = false;
@@ -133,6 +128,10 @@ std::optional<body_error> read_top_level(const json::object& obj, migrate_body_k
             r.read_string_array(v, key, raw.schemas);
         } else if (up && key == "ignore_dependencies") {
             r.read_bool(v, key, raw.ignore_dependencies);
+        } else if (key == "allow_modified") {
+            r.read_bool(v, key, raw.allow_modified);
+        } else if (key == "strict_order") {
+            r.read_bool(v, key, raw.strict_order);
         } else {
             r.unknown(key);
         }

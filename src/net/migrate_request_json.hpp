@@ -11,9 +11,11 @@
 
 namespace bfm::net {
 
+// Every kind also takes allow_modified and strict_order; target.tags is ["key=value", ...].
 enum class migrate_body_kind {
     migrate,        // {target, connection, schema, schema_name, environment, dry_run}
     migrations_up,  // the above plus schemas[] and ignore_dependencies
+    plan,           // as migrations_up; always a dry run
 };
 
 // A client mistake in the body. `code`: malformed_json, invalid_body, invalid_type,

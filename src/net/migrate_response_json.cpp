@@ -16,7 +16,41 @@ std::string target_label(const core::target_result& t) {
     return t.connection + "/" + t.schema;
 }
 
+json::array plan_json(const std::vector<core::planned_step>& plan) {
+    json::array steps;
+    for (const auto& s : plan) {
+        steps.push_back(json::object{{"migration_id", s.migration_id},
+                                     {"connection", s.connection},
+                                     {"schema", s.schema},
+                                     {"action", s.run ? "run" : "skip"},
+                                     {"reason", s.reason},
+                                     {"dependency", s.dependency},
+                                     {"out_of_order", s.out_of_order},
+                                     {"transactional", s.transactional},
+                                     {"sql", s.sql}});
+    }
+    return steps;
+}
+
 }  // namespace
+
+json_reply plan_reply(const core::run_result& result) {
+    json::array targets;
+    bool all_ok = true;
+    for (const core::target_result& t : result.targets) {
+        json::array errors;
+        if (!t.error.empty()) errors.emplace_back(t.error);
+        all_ok = all_ok && t.error.empty();
+        targets.push_back(json::object{{"connection", t.connection},
+                                       {"schema", t.schema},
+                                       {"ok", t.error.empty()},
+                                       {"errors", std::move(errors)},
+                                       {"steps", plan_json(t.plan)}});
+    }
+    return json_reply{http::status::ok,
+                      json::object{{"ok", all_ok}, {"targets", std::move(targets)}},
+                      {}};
+}
 
 json_reply migrate_reply(const core::run_result& result) {
     json::array applied;
@@ -50,12 +84,14 @@ json_reply migrate_reply(const core::run_result& result) {
         for (const auto& v : t_applied) applied.push_back(v);
         for (const auto& v : t_skipped) skipped.push_back(v);
         for (const auto& v : t_errors) errors.push_back(v);
-        targets.push_back(json::object{{"connection", t.connection},
-                                       {"schema", t.schema},
-                                       {"applied", std::move(t_applied)},
-                                       {"skipped", std::move(t_skipped)},
-                                       {"failed", std::move(t_failed)},
-                                       {"errors", std::move(t_errors)}});
+        json::object target{{"connection", t.connection},
+                            {"schema", t.schema},
+                            {"applied", std::move(t_applied)},
+                            {"skipped", std::move(t_skipped)},
+                            {"failed", std::move(t_failed)},
+                            {"errors", std::move(t_errors)}};
+        if (!t.plan.empty()) target["plan"] = plan_json(t.plan);
+        targets.push_back(std::move(target));
     }
     const bool success = result.success();
     json::object body{{"success", success},

@@ -12,4 +12,8 @@ namespace bfm::net {
 
 json_reply migrate_reply(const core::run_result& result);
 
+// POST /api/v1/migrations/plan: always 200; per target `ok`, planning `errors` and the ordered
+// `steps` (action run|skip, reason, dependency, out_of_order, rendered sql).
+json_reply plan_reply(const core::run_result& result);
+
 }  // namespace bfm::net

@@ -17,7 +17,15 @@ namespace http = beast::http;
 
 namespace {
 
-enum class route_id { health, migrate, migrations_up, migrations_list };
+enum class route_id {
+    health,
+    migrate,
+    migrations_up,
+    migrations_list,
+    migrations_plan,
+    order_batch,
+    reindex
+};
 
 struct route {
     std::string_view path;
@@ -26,12 +34,15 @@ struct route {
     route_id id;
 };
 
-constexpr std::array<route, 5> routes = {{
+constexpr std::array<route, 8> routes = {{
     {"/health", http::verb::get, true, route_id::health},
     {"/api/v1/health", http::verb::get, true, route_id::health},
     {"/api/v1/migrate", http::verb::post, false, route_id::migrate},
     {"/api/v1/migrations/up", http::verb::post, false, route_id::migrations_up},
     {"/api/v1/migrations", http::verb::get, false, route_id::migrations_list},
+    {"/api/v1/migrations/plan", http::verb::post, false, route_id::migrations_plan},
+    {"/api/v1/migrations/order-batch", http::verb::post, false, route_id::order_batch},
+    {"/api/v1/migrations/reindex", http::verb::post, false, route_id::reindex},
 }};
 
 const route* find_route(std::string_view path) {
@@ -95,6 +106,13 @@ asio::awaitable<json_reply> router::dispatch(const http_request& request, std::s
         case route_id::migrations_up:
             co_return co_await handle_run_up(service_, migrate_body_kind::migrations_up,
                                              request.body(), r->path);
+        case route_id::migrations_plan:
+            co_return co_await handle_run_up(service_, migrate_body_kind::plan, request.body(),
+                                             r->path);
+        case route_id::order_batch:
+            co_return co_await handle_order_batch(service_, request.body());
+        case route_id::reindex:
+            co_return co_await handle_reindex(service_, request.body());
         case route_id::migrations_list: {
             const boost::urls::params_view params = url->params();
             co_return co_await handle_list_migrations(service_, params);

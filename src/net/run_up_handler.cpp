@@ -36,6 +36,8 @@ asio::awaitable<json_reply> handle_run_up(core::migration_service& service, migr
         const core::request_error& e = *normalised.error;
         co_return error_reply(http::status::bad_request, e.message, e.code, e.field);
     }
+    const bool plan_only = kind == migrate_body_kind::plan;
+    if (plan_only) normalised.request->dry_run = true;
     core::service_outcome<core::run_result> outcome =
         co_await service.migrate_up(std::move(*normalised.request));
     if (outcome.error) {
@@ -43,7 +45,7 @@ asio::awaitable<json_reply> handle_run_up(core::migration_service& service, migr
                               outcome.error->code);
     }
     if (!outcome.value) throw std::logic_error("migrate_up returned neither a value nor an error");
-    co_return migrate_reply(*outcome.value);
+    co_return plan_only ? plan_reply(*outcome.value) : migrate_reply(*outcome.value);
 }
 
 }  // namespace bfm::net

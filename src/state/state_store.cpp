@@ -50,6 +50,15 @@ bool row_matches(const core::list_query& q, const core::migration_row& r) {
     return true;
 }
 
+// A list of strings as one bound JSON parameter: `x IN (SELECT jsonb_array_elements_text($1))`
+// keeps every value a bound parameter, however many there are.
+std::string json_array(const std::vector<std::string>& values) {
+    boost::json::array array;
+    array.reserve(values.size());
+    for (const auto& v : values) array.emplace_back(v);
+    return boost::json::serialize(array);
+}
+
 }  // namespace
 
 std::string to_rfc3339(std::chrono::system_clock::time_point t) {
@@ -140,18 +149,60 @@ asio::awaitable<pg::result<std::map<std::string, migration_state>>> state_store:
     co_return out;
 }
 
+asio::awaitable<
+    pg::result<std::map<state_store::target_key, std::map<std::string, migration_state>>>>
+state_store::load_schemas(const std::vector<std::string>& schemas) {
+    std::map<target_key, std::map<std::string, migration_state>> out;
+    if (schemas.empty()) co_return out;
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    auto r = co_await session.value()->query(
+        "SELECT connection, schema, migration_id, status, coalesce(checksum, ''),"
+        " coalesce(attempt_id::text, '') FROM "
+            + table("bfm_migrations")
+            + " WHERE schema IN (SELECT jsonb_array_elements_text($1::jsonb))",
+        pg::params(json_array(schemas)));
+    if (!r) co_return r.error();
+    for (int i = 0; i < r->size(); ++i) {
+        out[{std::string(r->text(i, 0)), std::string(r->text(i, 1))}].emplace(
+            std::string(r->text(i, 2)),
+            migration_state{std::string(r->text(i, 3)), std::string(r->text(i, 4)),
+                            std::string(r->text(i, 5))});
+    }
+    co_return out;
+}
+
+asio::awaitable<pg::result<std::int64_t>> state_store::sync_missing(
+    const std::vector<std::string>& known_ids) {
+    auto session = co_await pool_->acquire(wait_timeout_);
+    if (!session) co_return session.error();
+    const std::string known = "(SELECT jsonb_array_elements_text($1::jsonb))";
+    auto r = co_await session.value()->query(
+        "WITH gone AS (UPDATE " + table("bfm_migrations")
+            + " SET status = 'missing', updated_at = now() WHERE status <> 'missing'"
+              " AND migration_id NOT IN " + known + " RETURNING 1),"
+            + " back AS (UPDATE " + table("bfm_migrations") + " AS m SET updated_at = now(),"
+              " status = coalesce((SELECT h.status FROM " + table("bfm_history")
+            + " h WHERE h.migration_id = m.migration_id AND h.connection = m.connection"
+              " AND h.schema = m.schema AND h.status IN ('applied', 'failed', 'rolled_back')"
+              " ORDER BY h.id DESC LIMIT 1), 'pending')"
+              " WHERE m.status = 'missing' AND m.migration_id IN " + known + " RETURNING 1)"
+              " SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM back)",
+        pg::params(json_array(known_ids)));
+    if (!r) co_return r.error();
+    co_return r->integer(0, 0);
+}
+
 asio::awaitable<pg::result<std::set<std::string>>> state_store::recorded_attempts(
     const std::vector<std::string>& attempt_ids) {
     std::set<std::string> out;
     if (attempt_ids.empty()) co_return out;
     auto session = co_await pool_->acquire(wait_timeout_);
     if (!session) co_return session.error();
-    boost::json::array ids;
-    for (const auto& id : attempt_ids) ids.emplace_back(id);
     auto r = co_await session.value()->query(
         "SELECT DISTINCT attempt_id::text FROM " + table("bfm_history")
             + " WHERE attempt_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
-        pg::params(boost::json::serialize(ids)));
+        pg::params(json_array(attempt_ids)));
     if (!r) co_return r.error();
     for (int i = 0; i < r->size(); ++i) out.emplace(r->text(i, 0));
     co_return out;

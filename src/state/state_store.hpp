@@ -58,6 +58,19 @@ public:
     boost::asio::awaitable<pg::result<std::map<std::string, migration_state>>> load_target(
         const std::string& connection, const std::string& schema);
 
+    // Every recorded state of the given schemas, on any connection, in one query: what the
+    // planner needs for a target and for the fixed schemas its dependencies live in.
+    using target_key = std::pair<std::string, std::string>;  // (connection, schema)
+    boost::asio::awaitable<
+        pg::result<std::map<target_key, std::map<std::string, migration_state>>>>
+    load_schemas(const std::vector<std::string>& schemas);
+
+    // Reindex bookkeeping: rows of migrations no longer in `known_ids` become `missing` (their
+    // history stays); `missing` rows whose migration is known again get the status of their
+    // latest history row back. Returns how many rows changed.
+    boost::asio::awaitable<pg::result<std::int64_t>> sync_missing(
+        const std::vector<std::string>& known_ids);
+
     // Which of these attempt IDs already have a history row (ledger reconciliation, SPEC 5.2).
     boost::asio::awaitable<pg::result<std::set<std::string>>> recorded_attempts(
         const std::vector<std::string>& attempt_ids);

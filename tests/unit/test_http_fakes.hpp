@@ -67,12 +67,27 @@ public:
 
     boost::asio::awaitable<core::health_report> health() override { co_return next_health; }
 
+    core::order_batch_result order_batch(const std::string& connection,
+                                         const std::vector<std::string>& ids) override {
+        order_calls.emplace_back(connection, ids);
+        return next_order;
+    }
+
+    boost::asio::awaitable<reindex_outcome> reindex(std::string path) override {
+        reindex_paths.push_back(std::move(path));
+        co_return next_reindex;
+    }
+
     core::app_config config_;
     std::vector<core::job_request> requests;
     std::vector<core::list_query> queries;
     core::service_outcome<core::run_result> next_run;
     core::service_outcome<core::list_page> next_list;
     core::health_report next_health;
+    std::vector<std::pair<std::string, std::vector<std::string>>> order_calls;
+    core::order_batch_result next_order;
+    std::vector<std::string> reindex_paths;
+    reindex_outcome next_reindex;
     bool throw_on_migrate = false;
 };
 

@@ -145,11 +145,25 @@ TEST(HttpJson, UnknownFieldsAreRejected) {
     EXPECT_EQ(nested.field, "target.tabels");
 }
 
-TEST(HttpJson, TargetTagsAreNotSupportedYet) {
-    auto e = expect_error(R"({"connection": "core", "target": {"tags": ["tier=gold"]}})");
-    EXPECT_EQ(e.code, "unknown_field");
+TEST(HttpJson, TargetTagsAndPlannerFlagsAreDecoded) {
+    auto raw = expect_ok(
+        R"({"connection": "core", "target": {"tags": ["tier=gold", "Region=eu=west"]},)"
+        R"( "allow_modified": true, "strict_order": true})");
+    EXPECT_EQ(raw.tags, (std::vector<std::string>{"tier=gold", "Region=eu=west"}));
+    EXPECT_TRUE(raw.allow_modified);
+    EXPECT_TRUE(raw.strict_order);
+    auto e = expect_error(R"({"connection": "core", "target": {"tags": "tier=gold"}})");
+    EXPECT_EQ(e.code, "invalid_type");
     EXPECT_EQ(e.field, "target.tags");
-    EXPECT_EQ(e.message, "field \"target.tags\" is not supported yet");
+    auto e2 = expect_error(R"({"connection": "core", "strict_order": 1})");
+    EXPECT_EQ(e2.field, "strict_order");
+}
+
+TEST(HttpJson, PlanBodyTakesTheUpFields) {
+    auto raw = expect_ok(R"({"connection": "core", "schemas": ["a"], "ignore_dependencies": true})",
+                         migrate_body_kind::plan);
+    EXPECT_EQ(raw.schemas, std::vector<std::string>{"a"});
+    EXPECT_TRUE(raw.ignore_dependencies);
 }
 
 TEST(HttpJson, MigrateBodyHasNoSchemasOrIgnoreDependencies) {

@@ -28,6 +28,17 @@ std::string millis(std::chrono::milliseconds d) {
     return std::to_string(d.count()) + "ms";
 }
 
+constexpr const char* ledger_insert_sql =
+    "INSERT INTO bfm.ledger (attempt_id, migration_id, schema, checksum) VALUES ($1, $2, $3, $4)";
+
+// Points a script error at its line and file.
+error locate(error err, std::string_view script, const core::migration& m) {
+    if (const int line = line_of_position(script, err.diag.position); line > 0) {
+        err.diag.message += " (at line " + std::to_string(line) + " of " + m.up_path + ")";
+    }
+    return err;
+}
+
 }  // namespace
 
 int line_of_position(std::string_view script, int position) {
@@ -100,33 +111,29 @@ asio::awaitable<result<std::vector<ledger_entry>>> target_session::ledger_entrie
 
 asio::awaitable<status> target_session::apply(const core::migration& m, std::string_view script,
                                               const std::string& attempt_id) {
-    auto& c = *conn_;
-    std::string begin =
-        "BEGIN; SET LOCAL search_path TO " + quote_ident(schema_)
-        + ", public; SET LOCAL lock_timeout = " + quote_literal(millis(options_.lock_timeout));
-    if (options_.statement_timeout.count() > 0) {
-        begin +=
-            "; SET LOCAL statement_timeout = " + quote_literal(millis(options_.statement_timeout));
+    if (!m.transactional) co_return co_await apply_without_transaction(m, script, attempt_id);
+    const auto statement_timeout =
+        m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
+    std::string settings = "search_path TO " + quote_ident(schema_)
+                           + ", public; SET LOCAL lock_timeout = "
+                           + quote_literal(millis(options_.lock_timeout));
+    if (statement_timeout.count() > 0) {
+        settings += "; SET LOCAL statement_timeout = " + quote_literal(millis(statement_timeout));
     }
-    if (auto r = co_await c.query(begin); !r) {
+    auto& c = *conn_;
+    if (auto r = co_await c.query("BEGIN; SET LOCAL " + settings); !r) {
         co_await c.query("ROLLBACK");
         co_return r.error();
     }
     if (options_.ledger) {
-        auto r = co_await c.query(
-            "INSERT INTO bfm.ledger (attempt_id, migration_id, schema, checksum)"
-            " VALUES ($1, $2, $3, $4)",
-            params(attempt_id, m.id, schema_, m.checksum));
+        auto r = co_await c.query(ledger_insert_sql, params(attempt_id, m.id, schema_, m.checksum));
         if (!r) {
             co_await c.query("ROLLBACK");
             co_return r.error();
         }
     }
     if (auto r = co_await c.query(script); !r) {
-        auto err = r.error();
-        if (const int line = line_of_position(script, err.diag.position); line > 0) {
-            err.diag.message += " (at line " + std::to_string(line) + " of " + m.up_path + ")";
-        }
+        auto err = locate(r.error(), script, m);
         co_await c.query("ROLLBACK");
         co_return err;
     }
@@ -135,6 +142,52 @@ asio::awaitable<status> target_session::apply(const core::migration& m, std::str
         co_return r.error();
     }
     co_return status{};
+}
+
+// `-- bfm:transaction off`: the script runs in autocommit (CREATE INDEX CONCURRENTLY...). The
+// session settings are set for it and reset after; the ledger row is written once the script
+// has succeeded. Statement-level progress and resume belong to the job engine.
+asio::awaitable<status> target_session::apply_without_transaction(const core::migration& m,
+                                                                  std::string_view script,
+                                                                  const std::string& attempt_id) {
+    auto& c = *conn_;
+    const auto statement_timeout =
+        m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
+    std::string set = "SET search_path TO " + quote_ident(schema_)
+                      + ", public; SET lock_timeout = " + quote_literal(millis(options_.lock_timeout));
+    if (statement_timeout.count() > 0) {
+        set += "; SET statement_timeout = " + quote_literal(millis(statement_timeout));
+    }
+    if (auto r = co_await c.query(set); !r) co_return r.error();
+    auto ran = co_await c.query(script);
+    std::optional<error> failure;
+    if (!ran) failure = locate(ran.error(), script, m);
+    if (!failure && options_.ledger) {
+        auto r = co_await c.query(ledger_insert_sql, params(attempt_id, m.id, schema_, m.checksum));
+        if (!r) failure = r.error();
+    }
+    co_await c.query("RESET search_path; RESET lock_timeout; RESET statement_timeout");
+    if (failure) co_return *failure;
+    co_return status{};
+}
+
+asio::awaitable<result<std::vector<std::string>>> target_session::missing_schemas(
+    const std::vector<std::string>& schemas) {
+    std::vector<std::string> missing;
+    for (const auto& s : schemas) {
+        auto r = co_await conn_->query("SELECT 1 FROM pg_namespace WHERE nspname = $1", params(s));
+        if (!r) co_return r.error();
+        if (r->empty()) missing.push_back(s);
+    }
+    co_return missing;
+}
+
+asio::awaitable<result<bool>> target_session::table_exists(const std::string& schema,
+                                                           const std::string& table) {
+    auto r = co_await conn_->query(
+        "SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2", params(schema, table));
+    if (!r) co_return r.error();
+    co_return !r->empty();
 }
 
 asio::awaitable<void> target_session::close() {

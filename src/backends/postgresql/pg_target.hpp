@@ -40,16 +40,28 @@ public:
     // Ledger rows of this schema (empty when the ledger is off or does not exist yet).
     boost::asio::awaitable<result<std::vector<ledger_entry>>> ledger_entries();
 
-    // One migration in one transaction: search_path, lock and statement timeouts, the ledger
-    // row and the script. On failure the transaction is rolled back and the error says where
-    // in the script it happened.
+    // One migration in one transaction: search_path, lock and statement timeouts (the
+    // migration's own `-- bfm:timeout` wins), the ledger row and the script. On failure the
+    // transaction is rolled back and the error says where in the script it happened.
+    // `-- bfm:transaction off` migrations run in autocommit instead.
     boost::asio::awaitable<status> apply(const core::migration& m, std::string_view script,
                                          const std::string& attempt_id);
+
+    // Which of these schemas do not exist in the database (depends-schema checks).
+    boost::asio::awaitable<result<std::vector<std::string>>> missing_schemas(
+        const std::vector<std::string>& schemas);
+    boost::asio::awaitable<result<bool>> table_exists(const std::string& schema,
+                                                      const std::string& table);
+
+    const std::string& schema() const { return schema_; }
 
     // Releases the target lock; the session goes back to the pool.
     boost::asio::awaitable<void> close();
 
 private:
+    boost::asio::awaitable<status> apply_without_transaction(const core::migration& m,
+                                                             std::string_view script,
+                                                             const std::string& attempt_id);
     target_session(pooled_connection conn, std::string schema, target_options options);
 
     pooled_connection conn_;

@@ -3,26 +3,46 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "backends/postgresql/pg_endpoint.hpp"
-#include "backends/postgresql/pg_target.hpp"
-#include "core/uuid.hpp"
+#include "core/blocking_pool.hpp"
+#include "core/planner.hpp"
+#include "core/registry_diff.hpp"
 
 namespace bfm::core {
 namespace asio = boost::asio;
+namespace fs = std::filesystem;
 
 namespace {
 
-std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
-                                                                 - since)
-        .count();
+std::vector<std::string> known_ids(const registry& reg) {
+    std::vector<std::string> ids;
+    ids.reserve(reg.size());
+    for (const auto& m : reg.all()) ids.push_back(m.id);
+    return ids;
+}
+
+// True when `path` is `root` or inside it, after resolving `..` and symlinks.
+bool is_inside(const fs::path& root, const fs::path& path) {
+    std::error_code ec;
+    const auto r = fs::weakly_canonical(root, ec);
+    if (ec) return false;
+    const auto p = fs::weakly_canonical(path, ec);
+    if (ec) return false;
+    auto mismatch = std::mismatch(r.begin(), r.end(), p.begin(), p.end());
+    return mismatch.first == r.end();
 }
 
 }  // namespace
 
-engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr registry)
-    : ex_(ex), config_(config), registry_(std::move(registry)), store_(ex, config) {
+engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr registry,
+               registry_source source)
+    : ex_(ex),
+      config_(config),
+      registry_(std::move(registry)),
+      source_(std::move(source)),
+      store_(ex, config) {
     for (const auto& c : config_.connections) {
         pools_.emplace(c.name, pg::pool::create(ex_,
                                                 pg::connect_params_for(c.endpoint, "bfm:" + c.name,
@@ -32,7 +52,11 @@ engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr 
 }
 
 asio::awaitable<pg::status> engine::initialize() {
-    co_return co_await store_.initialize();
+    if (auto st = co_await store_.initialize(); !st) co_return st;
+    auto changed = co_await store_.sync_missing(known_ids(*registry_));
+    if (!changed) co_return changed.error();
+    if (*changed > 0) spdlog::info("state: {} row(s) changed to or from `missing`", *changed);
+    co_return pg::status{};
 }
 
 void engine::shutdown() {
@@ -40,34 +64,37 @@ void engine::shutdown() {
     store_.shutdown();
 }
 
-std::vector<engine::target_plan> engine::plan_targets(const job_request& request,
-                                                      const connection_config& connection) const {
-    const auto selected = registry_->select(request.filter);
-    std::vector<target_plan> plans;
+std::vector<engine::target_group> engine::group_targets(const registry& reg,
+                                                        const job_request& request,
+                                                        const connection_config& connection) const {
+    const auto selected = reg.select(request.filter);
+    std::vector<target_group> groups;
+    if (selected.empty()) return groups;
     if (!request.schemas.empty()) {
         // Explicit run schemas: every selected migration runs in each of them (a fixed
         // migration's declared schema is overridden, as upstream does).
-        for (const auto& schema : request.schemas) plans.push_back({schema, selected, {}});
-        return plans;
+        for (const auto& schema : request.schemas) groups.push_back({schema, selected, {}});
+        return groups;
     }
     // No run schema: each migration goes to its declared schema, else the connection's
     // {CONN}_SCHEMA. A dynamic migration with neither cannot run.
     for (const auto* m : selected) {
         const std::string& schema = m->is_dynamic() ? connection.schema : m->schema;
-        auto it = std::find_if(plans.begin(), plans.end(),
-                               [&](const target_plan& p) { return p.schema == schema; });
-        if (it == plans.end()) {
-            plans.push_back({schema, {}, {}});
-            it = std::prev(plans.end());
+        auto it = std::find_if(groups.begin(), groups.end(),
+                               [&](const target_group& g) { return g.schema == schema; });
+        if (it == groups.end()) {
+            groups.push_back({schema, {}, {}});
+            it = std::prev(groups.end());
             if (schema.empty()) {
-                it->error = "migration " + m->id +
-                            " has a dynamic schema: give `schema`, `schemas` or `environment` "
-                            "(or set " + connection.env_prefix + "_SCHEMA)";
+                it->error = "migration " + m->id
+                            + " has a dynamic schema: give `schema`, `schemas` or `environment` "
+                              "(or set "
+                            + connection.env_prefix + "_SCHEMA)";
             }
         }
-        it->migrations.push_back(m);
+        it->selected.push_back(m);
     }
-    return plans;
+    return groups;
 }
 
 asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request request) {
@@ -77,138 +104,116 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
         out.error = service_error{"unknown_connection", "unknown connection " + request.connection};
         co_return out;
     }
+    const registry_ptr reg = registry_;  // a reindex during the run does not change this run
     run_result result;
     // Targets run one after another for now; parallel fan-out arrives with the job engine.
-    for (const auto& plan : plan_targets(request, *connection)) {
-        result.targets.push_back(co_await run_target(request, *connection, plan));
+    for (const auto& group : group_targets(*reg, request, *connection)) {
+        if (!group.error.empty()) {
+            target_result failed;
+            failed.connection = connection->name;
+            failed.schema = group.schema;
+            failed.error = group.error;
+            result.targets.push_back(std::move(failed));
+            continue;
+        }
+        target_runner runner(config_, *reg, store_, pools_, request);
+        result.targets.push_back(co_await runner.run(connection->name, group.schema, group.selected));
     }
     out.value = std::move(result);
     co_return out;
 }
 
-asio::awaitable<std::string> engine::reconcile_ledger(
-    pg::target_session& session, const connection_config& connection, const std::string& schema,
-    std::map<std::string, state::migration_state>& states, bool dry_run) {
-    // A crash between the target's COMMIT and the state write leaves a ledger row whose attempt
-    // has no history row: record it now instead of running the migration a second time.
-    auto ledger = co_await session.ledger_entries();
-    if (!ledger) co_return "reading the ledger failed: " + ledger.error().to_string();
-    std::vector<std::string> ids;
-    for (const auto& e : *ledger) ids.push_back(e.attempt_id);
-    auto recorded = co_await store_.recorded_attempts(ids);
-    if (!recorded) co_return "reading the history failed: " + recorded.error().to_string();
-    for (const auto& e : *ledger) {
-        if (recorded->count(e.attempt_id)) continue;
-        const auto* m = registry_->find(e.migration_id);
-        if (!m) continue;  // committed by a migration no longer known: shown by reindex later
-        states[m->id] = {"applied", e.checksum, e.attempt_id};
-        if (dry_run) continue;  // a dry run reports it as applied but writes nothing
-        state::attempt_record rec;
-        rec.attempt_id = e.attempt_id;
-        rec.migration = m;
-        rec.connection = connection.name;
-        rec.schema = schema;
-        rec.action = "reconcile";
-        rec.status = "applied";
-        rec.started_at = rec.finished_at = std::chrono::system_clock::now();
-        rec.origin.executed_by = "bfm";
-        rec.origin.context_json = R"({"reconciled_from":"ledger"})";
-        if (auto st = co_await store_.record(rec); !st) {
-            co_return "recording a reconciled attempt failed: " + st.error().to_string();
+order_batch_result engine::order_batch(const std::string& connection,
+                                       const std::vector<std::string>& ids) {
+    order_batch_result out;
+    const registry_ptr reg = registry_;
+    std::vector<std::string> unknown;
+    std::vector<const migration*> set;
+    std::map<const migration*, std::vector<std::string>> originals;  // caller's spellings
+    for (const auto& id : ids) {
+        const auto resolved = reg->resolve(id);
+        if (!resolved.m) {
+            unknown.push_back(id);
+            continue;
         }
-        spdlog::warn("reconciled {} on {}/{} from the ledger (state write had been lost)", m->id,
-                     connection.name, schema);
+        if (resolved.m->connection != connection) {
+            out.error = service_error{"wrong_connection", "migration " + id
+                                                              + " belongs to connection \""
+                                                              + resolved.m->connection
+                                                              + "\", expected \"" + connection
+                                                              + "\""};
+            return out;
+        }
+        if (originals[resolved.m].empty()) set.push_back(resolved.m);
+        originals[resolved.m].push_back(id);
     }
-    co_return std::string();
+    if (!unknown.empty()) {
+        std::string list;
+        for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+        out.error = service_error{"unknown_migration", "unknown migration_id(s): " + list};
+        return out;
+    }
+    auto ordered = order_by_dependencies(*reg, set);
+    if (!ordered.error.empty()) {
+        out.error = service_error{"dependency_error", ordered.error};
+        return out;
+    }
+    for (const auto* m : ordered.ordered) {
+        for (const auto& original : originals[m]) out.ordered_ids.push_back(original);
+    }
+    return out;
 }
 
-asio::awaitable<target_result> engine::run_target(const job_request& request,
-                                                  const connection_config& connection,
-                                                  const target_plan& plan) {
-    target_result result{connection.name, plan.schema, {}, plan.error};
-    if (!plan.error.empty() || plan.migrations.empty()) co_return result;
-
-    pg::target_options options;
-    options.lock_timeout = config_.lock_timeout;
-    options.statement_timeout = config_.statement_timeout;
-    options.ledger = connection.ledger;
-    auto opened = co_await pg::target_session::open(*pools_.at(connection.name), plan.schema,
-                                                    options, request.dry_run);
-    if (!opened) {
-        result.error = opened.error().to_string();
-        co_return result;
+asio::awaitable<migration_service::reindex_outcome> engine::reindex(std::string path) {
+    reindex_outcome out;
+    if (source_.root.empty() && path.empty() && !source_.load_embedded) {
+        out.error = reindex_error{"load_failed", "no migration source is configured", {}};
+        co_return out;
     }
-    auto& session = *opened.value();
-
-    auto states = co_await store_.load_target(connection.name, plan.schema);
-    if (!states) {
-        result.error = "reading state failed: " + states.error().to_string();
-        co_await session.close();
-        co_return result;
+    if (!path.empty() && (source_.root.empty() || !is_inside(source_.root, path))) {
+        out.error = reindex_error{"path_outside_root",
+                                  "sfm_path must be inside the configured root " +
+                                      (source_.root.empty() ? std::string("(none: migrations are "
+                                                                          "embedded)")
+                                                            : source_.root),
+                                  {}};
+        co_return out;
     }
-    if (auto problem =
-            co_await reconcile_ledger(session, connection, plan.schema, *states, request.dry_run);
-        !problem.empty()) {
-        result.error = problem;
-        co_await session.close();
-        co_return result;
+    const std::string root = path.empty() ? source_.root : path;
+    auto loaded = co_await run_blocking([root, this]() {
+        return root.empty() ? source_.load_embedded() : load_migrations_from_directory(root);
+    });
+    if (!loaded.ok()) {
+        reindex_error error{"load_failed",
+                            std::to_string(loaded.errors.size())
+                                + " problem(s) in the migration tree; the running registry is "
+                                  "unchanged",
+                            {}};
+        for (const auto& e : loaded.errors) error.problems.push_back(e.to_string());
+        out.error = std::move(error);
+        co_return out;
     }
-
-    for (const auto* m : plan.migrations) {
-        const auto it = states->find(m->id);
-        if (it != states->end() && it->second.status == "applied") {
-            result.migrations.push_back({m->id, migration_outcome::skipped, {}, 0});
-            continue;
-        }
-        if (request.dry_run) {
-            result.migrations.push_back({m->id, migration_outcome::would_apply, {}, 0});
-            continue;
-        }
-        state::attempt_record rec;
-        rec.attempt_id = make_uuid_v7();
-        rec.migration = m;
-        rec.connection = connection.name;
-        rec.schema = plan.schema;
-        rec.origin = request.origin;
-        rec.started_at = std::chrono::system_clock::now();
-        const auto started = std::chrono::steady_clock::now();
-        auto applied = co_await session.apply(*m, m->up_sql, rec.attempt_id);
-        rec.finished_at = std::chrono::system_clock::now();
-        const auto ms = elapsed_ms(started);
-        rec.status = applied ? "applied" : "failed";
-        if (!applied) rec.error_message = applied.error().to_string();
-        auto recorded = co_await store_.record(rec);
-
-        if (applied) {
-            spdlog::info("applied {} on {}/{} in {} ms", m->id, connection.name, plan.schema, ms);
-            migration_result mr{m->id, migration_outcome::applied, {}, ms};
-            if (!recorded) {
-                // The ledger holds the proof; the next run of this target reconciles it.
-                mr.error =
-                    "applied, but recording state failed (will be reconciled from the "
-                    "ledger on the next run): "
-                    + recorded.error().to_string();
-                result.error = mr.error;
-            }
-            result.migrations.push_back(std::move(mr));
-            if (!recorded) break;
-            continue;
-        }
-        spdlog::error("migration {} failed on {}/{}: {}", m->id, connection.name, plan.schema,
-                      rec.error_message);
-        std::string message = rec.error_message;
-        if (!recorded)
-            message += " (recording the failure also failed: " + recorded.error().to_string() + ")";
-        result.migrations.push_back({m->id, migration_outcome::failed, message, ms});
-        break;  // the rest of this target's plan may depend on it
+    auto next = std::make_shared<const registry>(std::move(loaded.migrations));
+    const auto diff = diff_registries(*registry_, *next);
+    registry_ = next;  // atomic for every reader: one io thread, and runs hold their own copy
+    auto changed = co_await store_.sync_missing(known_ids(*next));
+    if (!changed) {
+        out.error = reindex_error{"state_unavailable",
+                                  "registry reloaded, but marking missing migrations failed: "
+                                      + changed.error().to_string(),
+                                  {}};
+        co_return out;
     }
-    co_await session.close();
-    co_return result;
+    spdlog::info("reindex: {} added, {} removed, {} updated, {} total", diff.added.size(),
+                 diff.removed.size(), diff.updated.size(), next->size());
+    out.report = reindex_report{diff.added, diff.removed, diff.updated, next->size()};
+    co_return out;
 }
 
 asio::awaitable<service_outcome<list_page>> engine::list_migrations(list_query query) {
     service_outcome<list_page> out;
-    auto page = co_await store_.list(query, *registry_);
+    const registry_ptr reg = registry_;
+    auto page = co_await store_.list(query, *reg);
     if (!page) {
         out.error = service_error{"state_unavailable",
                                   "reading the state database failed: " + page.error().to_string()};

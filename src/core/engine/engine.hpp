@@ -4,52 +4,59 @@
 // CLI and gRPC later) talk to it through core::migration_service.
 
 #include <boost/asio/any_io_executor.hpp>
-#include <map>
+#include <functional>
 #include <memory>
 #include <string>
 
-#include "backends/postgresql/pg_pool.hpp"
-#include "backends/postgresql/pg_target.hpp"
+#include "core/engine/target_runner.hpp"
+#include "core/loader.hpp"
 #include "core/registry.hpp"
 #include "core/service.hpp"
 #include "state/state_store.hpp"
 
 namespace bfm::core {
 
+// Where the registry comes from: the configured directory, or files compiled into the binary.
+struct registry_source {
+    std::string root;                         // directory; empty when embedded
+    std::function<load_result()> load_embedded;  // set when the tree is embedded
+};
+
 class engine final : public migration_service {
 public:
-    engine(boost::asio::any_io_executor ex, const app_config& config, registry_ptr registry);
+    engine(boost::asio::any_io_executor ex, const app_config& config, registry_ptr registry,
+           registry_source source = {});
 
-    // Runs the state store's internal migrations. Must succeed before serving.
+    // Runs the state store's internal migrations, then marks state rows of migrations that are
+    // no longer known as `missing`. Must succeed before serving.
     boost::asio::awaitable<pg::status> initialize();
     void shutdown();
+
+    registry_ptr current_registry() const { return registry_; }
 
     const app_config& config() const override { return config_; }
     boost::asio::awaitable<service_outcome<run_result>> migrate_up(job_request request) override;
     boost::asio::awaitable<service_outcome<list_page>> list_migrations(list_query query) override;
     boost::asio::awaitable<health_report> health() override;
+    order_batch_result order_batch(const std::string& connection,
+                                   const std::vector<std::string>& ids) override;
+    boost::asio::awaitable<reindex_outcome> reindex(std::string path) override;
 
 private:
-    struct target_plan {
+    struct target_group {
         std::string schema;
-        std::vector<const migration*> migrations;
-        std::string error;  // a target that cannot run at all (e.g. dynamic without schema)
+        std::vector<const migration*> selected;
+        std::string error;  // a target that cannot run at all (dynamic without schema)
     };
-
-    std::vector<target_plan> plan_targets(const job_request& request,
-                                          const connection_config& connection) const;
-    boost::asio::awaitable<target_result> run_target(const job_request& request,
-                                                     const connection_config& connection,
-                                                     const target_plan& plan);
-    boost::asio::awaitable<std::string> reconcile_ledger(
-        pg::target_session& session, const connection_config& connection, const std::string& schema,
-        std::map<std::string, state::migration_state>& states, bool dry_run);
+    std::vector<target_group> group_targets(const registry& reg, const job_request& request,
+                                            const connection_config& connection) const;
 
     boost::asio::any_io_executor ex_;
     const app_config& config_;
-    registry_ptr registry_;
+    registry_ptr registry_;  // swapped whole by reindex; runs keep the one they started with
+    registry_source source_;
     state::state_store store_;
-    std::map<std::string, std::shared_ptr<pg::pool>> pools_;  // by connection name
+    pool_map pools_;
 };
 
 }  // namespace bfm::core

@@ -1,0 +1,307 @@
+#include "core/engine/target_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/engine/step_rendering.hpp"
+#include "core/uuid.hpp"
+
+namespace bfm::core {
+namespace asio = boost::asio;
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+    std::string out;
+    for (const auto& p : parts) {
+        if (!out.empty()) out += separator;
+        out += p;
+    }
+    return out;
+}
+
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                                 - since)
+        .count();
+}
+
+migration_result outcome_of(const plan_step& step, bool dry_run) {
+    migration_result r;
+    r.migration_id = step.m->id;
+    if (step.action == step_action::skip) {
+        r.outcome = migration_outcome::skipped;
+    } else {
+        r.outcome = dry_run ? migration_outcome::would_apply : migration_outcome::skipped;
+    }
+    return r;
+}
+
+}  // namespace
+
+target_runner::target_runner(const app_config& config, const registry& registry,
+                             state::state_store& store, const pool_map& pools,
+                             const job_request& request)
+    : config_(config), registry_(registry), store_(store), pools_(pools), request_(request) {}
+
+pg::target_options target_runner::options_for(const std::string& connection) const {
+    pg::target_options options;
+    options.lock_timeout = config_.lock_timeout;
+    options.statement_timeout = config_.statement_timeout;
+    if (const auto* c = config_.find_connection(connection)) options.ledger = c->ledger;
+    return options;
+}
+
+asio::awaitable<std::string> target_runner::load_snapshot(const std::string& schema) {
+    // The target's own schema plus every declared schema: where fixed dependencies live.
+    std::set<std::string> schemas;
+    if (!schema.empty()) schemas.insert(schema);
+    for (const auto& m : registry_.all()) {
+        if (!m.schema.empty()) schemas.insert(m.schema);
+    }
+    auto rows = co_await store_.load_schemas({schemas.begin(), schemas.end()});
+    if (!rows) co_return "reading state failed: " + rows.error().to_string();
+    snapshot_ = std::make_unique<state_snapshot>(std::move(*rows));
+    co_return std::string();
+}
+
+target_plan target_runner::make_plan(const std::string& connection, const std::string& schema,
+                                     const std::vector<const migration*>& selected) const {
+    plan_options options;
+    options.ignore_dependencies = request_.ignore_dependencies;
+    options.allow_modified = request_.allow_modified;
+    options.strict_order = request_.strict_order;
+    return plan_target(registry_, selected, connection, schema, *snapshot_, options);
+}
+
+asio::awaitable<target_result> target_runner::run(const std::string& connection,
+                                                  const std::string& schema,
+                                                  const std::vector<const migration*>& selected) {
+    target_result result;
+    result.connection = connection;
+    result.schema = schema;
+    if (auto problem = co_await load_snapshot(schema); !problem.empty()) {
+        result.error = problem;
+        co_return result;
+    }
+    auto plan = make_plan(connection, schema, selected);
+    const auto show_plan = [&] {
+        result.plan.clear();
+        for (const auto& step : plan.steps) {
+            result.plan.push_back(
+                to_planned_step(step, request_.environment, config_.tenant_schema_prefix));
+        }
+    };
+    if (request_.dry_run) show_plan();
+    if (!plan.ok()) {
+        result.error = "planning failed, nothing ran: " + join(plan.errors, "; ");
+        co_return result;
+    }
+    if (request_.dry_run || !plan.has_work()) {
+        for (const auto& step : plan.steps) {
+            result.migrations.push_back(outcome_of(step, request_.dry_run));
+        }
+        if (request_.dry_run && plan.has_work()) {
+            session_map sessions;
+            result.error = co_await check_requirements(plan, sessions);
+            co_await close_all(sessions);
+        }
+        co_return result;
+    }
+
+    session_map sessions;
+    if (auto problem = co_await open_sessions(plan, sessions); !problem.empty()) {
+        result.error = problem;
+        co_await close_all(sessions);
+        co_return result;
+    }
+    // With every place locked, fold in what the ledgers know, then plan again if that changed
+    // anything: the first plan may have been made from state missing a committed attempt.
+    bool changed = false;
+    for (auto& [where, session] : sessions) {
+        if (auto problem = co_await reconcile(where, *session, changed); !problem.empty()) {
+            result.error = problem;
+            co_await close_all(sessions);
+            co_return result;
+        }
+    }
+    if (changed) plan = make_plan(connection, schema, selected);
+    if (!plan.ok()) {
+        result.error = "planning failed, nothing ran: " + join(plan.errors, "; ");
+    } else if (auto problem = co_await check_requirements(plan, sessions); !problem.empty()) {
+        result.error = problem;
+    } else {
+        co_await execute(plan, sessions, result);
+    }
+    co_await close_all(sessions);
+    co_return result;
+}
+
+asio::awaitable<std::string> target_runner::open_sessions(const target_plan& plan,
+                                                          session_map& sessions) {
+    // Every place the plan writes to is locked up front, in one global order (the map's), so
+    // two requests whose plans overlap cannot deadlock on each other's locks.
+    std::set<place> places;
+    for (const auto& step : plan.steps) {
+        if (step.action == step_action::run) places.insert({step.connection, step.schema});
+    }
+    for (const auto& where : places) {
+        auto pool = pools_.find(where.first);
+        if (pool == pools_.end()) {
+            co_return "connection " + where.first + " (needed by the plan) is not configured";
+        }
+        auto opened = co_await pg::target_session::open(*pool->second, where.second,
+                                                        options_for(where.first), false);
+        if (!opened) {
+            co_return where.first + "/" + where.second + ": " + opened.error().to_string();
+        }
+        sessions.emplace(where, std::move(opened.value()));
+    }
+    co_return std::string();
+}
+
+asio::awaitable<std::string> target_runner::reconcile(const place& where,
+                                                      pg::target_session& session, bool& changed) {
+    // A crash between the target's COMMIT and the state write leaves a ledger row whose attempt
+    // has no history row: record it instead of running the migration a second time.
+    auto ledger = co_await session.ledger_entries();
+    if (!ledger) co_return "reading the ledger failed: " + ledger.error().to_string();
+    std::vector<std::string> ids;
+    for (const auto& e : *ledger) ids.push_back(e.attempt_id);
+    auto recorded = co_await store_.recorded_attempts(ids);
+    if (!recorded) co_return "reading the history failed: " + recorded.error().to_string();
+    for (const auto& e : *ledger) {
+        if (recorded->count(e.attempt_id)) continue;
+        const auto* m = registry_.find(e.migration_id);
+        if (m == nullptr || m->id != e.migration_id) continue;  // unknown now: shown as missing
+        state::attempt_record rec;
+        rec.attempt_id = e.attempt_id;
+        rec.migration = m;
+        rec.connection = where.first;
+        rec.schema = where.second;
+        rec.action = "reconcile";
+        rec.status = "applied";
+        rec.started_at = rec.finished_at = std::chrono::system_clock::now();
+        rec.origin.executed_by = "bfm";
+        rec.origin.context_json = R"({"reconciled_from":"ledger"})";
+        if (auto st = co_await store_.record(rec); !st) {
+            co_return "recording a reconciled attempt failed: " + st.error().to_string();
+        }
+        spdlog::warn("reconciled {} on {}/{} from the ledger (its state write had been lost)",
+                     m->id, where.first, where.second);
+        snapshot_->mark_applied(where.first, where.second, m->id, e.checksum);
+        changed = true;
+    }
+    co_return std::string();
+}
+
+asio::awaitable<std::string> target_runner::check_requirements(const target_plan& plan,
+                                                               session_map& sessions) {
+    // Any session on the right connection can answer; a dry run (or a connection the plan only
+    // reads) gets a read-only one that takes no lock and creates nothing.
+    auto session_on = [&](const std::string& connection)
+        -> asio::awaitable<std::pair<pg::target_session*, std::string>> {
+        for (auto& [where, s] : sessions) {
+            if (where.first == connection) co_return std::make_pair(s.get(), std::string());
+        }
+        auto pool = pools_.find(connection);
+        if (pool == pools_.end()) {
+            co_return std::make_pair(nullptr, "connection " + connection + " is not configured");
+        }
+        auto opened =
+            co_await pg::target_session::open(*pool->second, "", options_for(connection), true);
+        if (!opened) co_return std::make_pair(nullptr, opened.error().to_string());
+        auto* raw = opened.value().get();
+        sessions.emplace(place{connection, ""}, std::move(opened.value()));
+        co_return std::make_pair(raw, std::string());
+    };
+
+    std::vector<std::string> problems;
+    for (const auto& required : plan.required_schemas) {
+        const std::string& connection = required.first;
+        const std::string& schema = required.second;
+        auto found = co_await session_on(connection);
+        if (!found.first) co_return found.second;
+        auto missing = co_await found.first->missing_schemas(std::vector<std::string>(1, schema));
+        if (!missing) co_return missing.error().to_string();
+        if (!missing->empty()) {
+            problems.push_back("required schema " + schema + " does not exist on connection "
+                               + connection);
+        }
+    }
+    for (const auto& t : plan.required_tables) {
+        auto found = co_await session_on(t.connection);
+        if (!found.first) co_return found.second;
+        auto exists = co_await found.first->table_exists(t.schema, t.table);
+        if (!exists) co_return exists.error().to_string();
+        if (!*exists) {
+            problems.push_back("required table " + t.schema + "." + t.table
+                               + " does not exist on connection " + t.connection);
+        }
+    }
+    if (problems.empty()) co_return std::string();
+    co_return "requirements not met, nothing ran: " + join(problems, "; ");
+}
+
+asio::awaitable<void> target_runner::execute(const target_plan& plan, session_map& sessions,
+                                             target_result& result) {
+    for (const auto& step : plan.steps) {
+        if (step.action == step_action::skip) {
+            result.migrations.push_back(outcome_of(step, false));
+            continue;
+        }
+        auto& session = *sessions.at({step.connection, step.schema});
+        const std::string script =
+            rendered_up_script(step, request_.environment, config_.tenant_schema_prefix);
+        state::attempt_record rec;
+        rec.attempt_id = make_uuid_v7();
+        rec.migration = step.m;
+        rec.connection = step.connection;
+        rec.schema = step.schema;
+        rec.origin = request_.origin;
+        rec.started_at = std::chrono::system_clock::now();
+        const auto started = std::chrono::steady_clock::now();
+        auto applied = co_await session.apply(*step.m, script, rec.attempt_id);
+        rec.finished_at = std::chrono::system_clock::now();
+        const auto ms = elapsed_ms(started);
+        rec.status = applied ? "applied" : "failed";
+        if (!applied) rec.error_message = applied.error().to_string();
+        auto recorded = co_await store_.record(rec);
+
+        migration_result mr;
+        mr.migration_id = step.m->id;
+        mr.duration_ms = ms;
+        if (applied) {
+            spdlog::info("applied {} on {}/{} in {} ms{}", step.m->id, step.connection,
+                         step.schema, ms, step.out_of_order ? " (out of order)" : "");
+            mr.outcome = migration_outcome::applied;
+            if (!recorded) {
+                // The ledger holds the proof; the next run of this target reconciles it.
+                mr.error = "applied, but recording state failed (reconciled from the ledger on "
+                           "the next run): "
+                           + recorded.error().to_string();
+                result.error = mr.error;
+            }
+            result.migrations.push_back(std::move(mr));
+            if (!recorded) break;
+            continue;
+        }
+        spdlog::error("migration {} failed on {}/{}: {}", step.m->id, step.connection,
+                      step.schema, rec.error_message);
+        mr.outcome = migration_outcome::failed;
+        mr.error = rec.error_message;
+        if (!recorded) mr.error += " (recording the failure also failed: "
+                                   + recorded.error().to_string() + ")";
+        result.migrations.push_back(std::move(mr));
+        break;  // the rest of this target's plan may depend on it
+    }
+}
+
+asio::awaitable<void> target_runner::close_all(session_map& sessions) {
+    for (auto& [where, session] : sessions) co_await session->close();
+    sessions.clear();
+}
+
+}  // namespace bfm::core

@@ -1,0 +1,58 @@
+#pragma once
+// Runs one target of a request: reads its recorded state, plans (SPEC 2), and either shows the
+// plan (dry run) or executes it step by step (SPEC 3), recording every attempt.
+
+#include <boost/asio/awaitable.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/postgresql/pg_pool.hpp"
+#include "backends/postgresql/pg_target.hpp"
+#include "core/engine/state_snapshot.hpp"
+#include "core/job_request.hpp"
+#include "core/planner.hpp"
+#include "core/service.hpp"
+#include "state/state_store.hpp"
+
+namespace bfm::core {
+
+using pool_map = std::map<std::string, std::shared_ptr<pg::pool>>;  // by connection name
+
+class target_runner {
+public:
+    target_runner(const app_config& config, const registry& registry, state::state_store& store,
+                  const pool_map& pools, const job_request& request);
+
+    boost::asio::awaitable<target_result> run(const std::string& connection,
+                                              const std::string& schema,
+                                              const std::vector<const migration*>& selected);
+
+private:
+    using place = std::pair<std::string, std::string>;  // (connection, schema) a step runs in
+    using session_map = std::map<place, std::unique_ptr<pg::target_session>>;
+
+    boost::asio::awaitable<std::string> load_snapshot(const std::string& schema);
+    target_plan make_plan(const std::string& connection, const std::string& schema,
+                          const std::vector<const migration*>& selected) const;
+    boost::asio::awaitable<std::string> open_sessions(const target_plan& plan,
+                                                      session_map& sessions);
+    boost::asio::awaitable<std::string> reconcile(const place& where, pg::target_session& session,
+                                                  bool& changed);
+    boost::asio::awaitable<std::string> check_requirements(const target_plan& plan,
+                                                           session_map& sessions);
+    boost::asio::awaitable<void> execute(const target_plan& plan, session_map& sessions,
+                                         target_result& result);
+    boost::asio::awaitable<void> close_all(session_map& sessions);
+    pg::target_options options_for(const std::string& connection) const;
+
+    const app_config& config_;
+    const registry& registry_;
+    state::state_store& store_;
+    const pool_map& pools_;
+    const job_request& request_;
+    std::unique_ptr<state_snapshot> snapshot_;
+};
+
+}  // namespace bfm::core
