@@ -22,6 +22,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # servers and clients used by scripts/test.sh and scripts/run.sh
   postgresql-15 postgresql-client-15 curl ca-certificates
 )

@@ -7,12 +7,16 @@
 #   3. starts a private PostgreSQL 15 on a free loopback port in a temporary directory and
 #      exports BFM_TEST_PG_HOST / _PORT / _USER / _PASSWORD (tests create their own databases),
 #   4. runs `ctest --test-dir build --output-on-failure -j2 [CTEST_ARGS...]`,
-#   5. always stops that server and removes the directory, prints "tests: N s" and exits with
-#      ctest's status. A run that selects no test fails (ctest --no-tests=error).
+#   5. when ctest passed, fuzzes the parsers: scripts/fuzz.sh "$BFM_FUZZ_SECONDS" (seconds per
+#      target, default 10; BFM_FUZZ_SECONDS=0 skips it),
+#   6. always stops that server and removes the directory, prints "tests: N s" and exits with
+#      ctest's status (or the fuzzer's, when ctest passed and a fuzz target failed). A run that
+#      selects no test fails (ctest --no-tests=error).
 # Examples:
 #   scripts/test.sh                 everything
 #   scripts/test.sh -L unit         only the unit tier (labels: unit, integration, e2e)
 #   scripts/test.sh -R Loader       tests whose name matches a regex
+#   BFM_FUZZ_SECONDS=0 scripts/test.sh -L unit    unit tests without the fuzzing step
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,4 +53,10 @@ tests_start=$SECONDS
 rc=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j2 "$@" || rc=$?
 echo "tests: $((SECONDS - tests_start)) s (total with setup and build: $((SECONDS - start)) s)"
+
+fuzz_seconds=${BFM_FUZZ_SECONDS:-10}
+if ((rc == 0)) && [[ $fuzz_seconds != 0 ]]; then
+  bash scripts/fuzz.sh "$fuzz_seconds" || rc=$?
+  echo "tests and fuzzing: $((SECONDS - start)) s"
+fi
 exit "$rc"
