@@ -256,6 +256,63 @@ TEST_F(Walkthrough, ClosesAConnectionThatSendsTooSlowly) {
     EXPECT_EQ(http_request(port, "GET", "/health").status, 200);
 }
 
+TEST_F(Walkthrough, PlanShowsRenderedStepsAndWritesNothing) {
+    auto reply = http_request(port, "POST", "/api/v1/migrations/plan",
+                              R"({"connection":"organization","environment":"staging"})", token);
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    auto body = json::parse(reply.body).as_object();
+    EXPECT_EQ(body.at("ok"), true);
+    const auto& target = body.at("targets").at(0).as_object();
+    EXPECT_EQ(target.at("schema"), "cli_staging");
+    const auto& steps = target.at("steps").as_array();
+    ASSERT_EQ(steps.size(), example_ids("organization").size());
+    for (const auto& step : steps) {
+        EXPECT_EQ(step.at("action"), "run");
+        EXPECT_FALSE(step.at("sql").as_string().empty());
+    }
+    EXPECT_EQ(history_count(), "0");
+    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'cli_staging'"),
+              "0");
+}
+
+TEST_F(Walkthrough, OrderBatchAndReindexOverHttp) {
+    const auto core_ids = example_ids("core");
+    ASSERT_GE(core_ids.size(), 2u);
+    json::array reversed;
+    for (auto it = core_ids.rbegin(); it != core_ids.rend(); ++it) reversed.emplace_back(*it);
+    auto ordered = http_request(port, "POST", "/api/v1/migrations/order-batch",
+                                json::serialize(json::object{{"connection", "core"},
+                                                             {"migration_ids", reversed}}),
+                                token);
+    ASSERT_EQ(ordered.status, 200) << ordered.body;
+    EXPECT_EQ(strings(json::parse(ordered.body).at("ordered_migration_ids")), core_ids);
+
+    auto reindex = http_request(port, "POST", "/api/v1/migrations/reindex", "", token);
+    ASSERT_EQ(reindex.status, 200) << reindex.body;
+    auto report = json::parse(reindex.body).as_object();
+    EXPECT_TRUE(report.at("added").as_array().empty());
+    EXPECT_EQ(report.at("total").as_int64(),
+              static_cast<std::int64_t>(example_ids("core").size() + example_ids("guard").size() +
+                                        example_ids("organization").size()));
+    auto outside = http_request(port, "POST", "/api/v1/migrations/reindex",
+                                R"({"sfm_path":"/etc"})", token);
+    EXPECT_EQ(outside.status, 400) << outside.body;
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/migrations/reindex", "").status, 401);
+}
+
+TEST_F(Walkthrough, SighupReloadsTheRegistry) {
+    ::kill(server->pid(), SIGHUP);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (server->output().find("reindex:") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(server->output().find("reindex: 0 added, 0 removed, 0 updated"), std::string::npos)
+        << server->output();
+    EXPECT_TRUE(server->running());
+    EXPECT_EQ(http_request(port, "GET", "/health").status, 200);
+}
+
 TEST_F(Walkthrough, StopsCleanlyOnSigterm) {
     EXPECT_EQ(server->stop(SIGTERM), 0) << server->output();
 }

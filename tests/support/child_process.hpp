@@ -24,6 +24,7 @@ public:
     // Waits for the process to exit by itself.
     int wait(std::chrono::milliseconds timeout);
     bool running();
+    pid_t pid() const { return pid_; }
     std::string output() const;  // stdout and stderr so far
 
 private:
