@@ -335,6 +335,32 @@ TEST(ServeConfiguration, ReportsEveryInvalidVariableByName) {
     EXPECT_NE(server.output().find("CORE_DB_PORT"), std::string::npos) << server.output();
 }
 
+TEST(ServeConfiguration, TheExamplesBinaryServesItsEmbeddedTreeWithoutSfmPath) {
+    bfm::test::create_test_database(state_db);
+    const auto port = bfm::test::free_port();
+    auto env = server_env(port);
+    env.erase("BFM_SFM_PATH");
+    bfm::test::child_process server({BFM_EXAMPLES_BINARY_PATH, "serve"}, env);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::string body;
+    while (std::chrono::steady_clock::now() < deadline && server.running()) {
+        try {
+            auto reply = http_request(port, "GET", "/health");
+            if (reply.status == 200) {
+                body = reply.body;
+                break;
+            }
+        } catch (const std::exception&) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_FALSE(body.empty()) << server.output();
+    const auto expected = example_ids("core").size() + example_ids("guard").size() +
+                          example_ids("organization").size();
+    EXPECT_EQ(json::parse(body).at("checks").at("migrations_loaded"), std::to_string(expected));
+    EXPECT_NE(server.output().find("the embedded tree"), std::string::npos) << server.output();
+}
+
 TEST(ServeConfiguration, VersionPrintsTheVersion) {
     bfm::test::child_process version({BFM_BINARY_PATH, "version"}, {});
     EXPECT_EQ(version.wait(std::chrono::seconds(10)), 0);

@@ -102,7 +102,8 @@ TEST(Loader, SubfoldersEtcdJsonAndIgnoredFiles) {
         {"postgresql/core/notes.md", "notes"},
         {"postgresql/core/.9_hidden.up.sql", "SELECT 9;"},
         {".git/postgresql/core/8_x.up.sql", "SELECT 8;"},
-        {"postgresql/core/3_c.go", "package migrations"},
+        {"postgresql/core/helpers.go", "package migrations"},
+        {"postgresql/core/3_c_test.go", "package migrations"},
         {"postgresql/core/schema.txt", "not a migration"},
         {"LICENSE", "text"},
         {"tools/lint/check.sh", "#!/bin/sh"},
@@ -338,6 +339,65 @@ TEST(Loader, ChecksumIsOfTheUpScript) {
     const migration& m = only(r);
     EXPECT_EQ(m.checksum, "v1:537129faaa4be351bd58fa07b80cf56476785f89e597a6820328d2c49ac6ae05");
     EXPECT_EQ(m.up_sql, "CREATE TABLE users (id int);\r\n");  // kept raw
+}
+
+TEST(Loader, HeaderMetadataReachesTheMigration) {
+    const auto r = load_migrations({{"postgresql/core/5_e.up.sql",
+                                     "-- bfm:schema core\n"
+                                     "-- bfm:depends create_orgs, logs:@3\n"
+                                     "-- bfm:depends-schema audit\n"
+                                     "-- bfm:tags Tier=gold, expr=a=b\n"
+                                     "-- bfm-tags: region=eu\n"
+                                     "-- bfm:transaction off\n"
+                                     "-- bfm:timeout 90s\n"
+                                     "CREATE INDEX CONCURRENTLY i ON t (c);\n"}});
+    const migration& m = only(r);
+    EXPECT_EQ(m.schema, "core");
+    ASSERT_EQ(m.dependencies.size(), 2u);
+    EXPECT_EQ(m.dependencies[0].target, "create_orgs");
+    EXPECT_EQ(m.dependencies[0].target_type, dependency::kind::name);
+    EXPECT_EQ(m.dependencies[0].line, 2);
+    EXPECT_EQ(m.dependencies[0].source_file, "postgresql/core/5_e.up.sql");
+    EXPECT_EQ(m.dependencies[1].connection, "logs");
+    EXPECT_EQ(m.dependencies[1].target, "3");
+    EXPECT_EQ(m.dependencies[1].target_type, dependency::kind::version);
+    EXPECT_EQ(m.depends_schemas, (std::vector<std::string>{"audit"}));
+    EXPECT_EQ(m.tags, (std::vector<tag>{{"tier", "gold"}, {"expr", "a=b"}, {"region", "eu"}}));
+    EXPECT_FALSE(m.transactional);
+    EXPECT_EQ(m.timeout, std::chrono::milliseconds(90000));
+}
+
+TEST(Loader, DefaultsWithoutMetadata) {
+    const auto r = load_migrations({{"postgresql/core/5_e.up.sql", "SELECT 1;"}});
+    const migration& m = only(r);
+    EXPECT_TRUE(m.dependencies.empty());
+    EXPECT_TRUE(m.depends_schemas.empty());
+    EXPECT_TRUE(m.tags.empty());
+    EXPECT_TRUE(m.transactional);
+    EXPECT_EQ(m.timeout.count(), 0);
+}
+
+TEST(LoaderTemplate, UnknownVariablesInEveryScriptAreLoadErrors) {
+    const auto r = load_migrations({
+        {"postgresql/core/1_a.up.sql", "-- bfm:schema core\nSELECT * FROM {{.Tenant}}.t;\n"},
+        {"postgresql/core/1_a.down.sql", "\n\nDROP TABLE {{ .Schema }}.t; {{.Nope}}\n"},
+        {"postgresql/core/2_b.sql",
+         "-- +migrate Up\nA;\nSELECT {{.Missing}};\n-- +migrate Down\n{{.Gone}}\n"},
+        {"postgresql/core/3_c.up.sql", "SET search_path = {{.schema}}, {{.ENVIRONMENT}};"},
+    });
+    EXPECT_TRUE(r.migrations.empty());
+    ASSERT_EQ(r.errors.size(), 4u) << describe(r);
+    EXPECT_EQ(r.errors[0].file, "postgresql/core/1_a.down.sql");
+    EXPECT_EQ(r.errors[0].line, 3);
+    EXPECT_NE(r.errors[0].message.find("Nope"), std::string::npos) << r.errors[0].message;
+    EXPECT_EQ(r.errors[1].file, "postgresql/core/1_a.up.sql");
+    EXPECT_EQ(r.errors[1].line, 2);
+    EXPECT_NE(r.errors[1].message.find("Tenant"), std::string::npos);
+    // Convention C: lines count from the top of the file, not of the section.
+    EXPECT_EQ(r.errors[2].file, "postgresql/core/2_b.sql");
+    EXPECT_EQ(r.errors[2].line, 3);
+    EXPECT_EQ(r.errors[3].file, "postgresql/core/2_b.sql");
+    EXPECT_EQ(r.errors[3].line, 5);
 }
 
 class TempTree {
