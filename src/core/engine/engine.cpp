@@ -71,8 +71,8 @@ std::vector<engine::target_group> engine::group_targets(const registry& reg,
     std::vector<target_group> groups;
     if (selected.empty()) return groups;
     if (!request.schemas.empty()) {
-        // Explicit run schemas: every selected migration runs in each of them (a fixed
-        // migration's declared schema is overridden, as upstream does).
+        // Explicit run schemas: one target each. Dynamic migrations run there; fixed ones keep
+        // their declared schema (the planner places every step).
         for (const auto& schema : request.schemas) groups.push_back({schema, selected, {}});
         return groups;
     }
