@@ -5,23 +5,13 @@
 #include <set>
 #include <tuple>
 
-#include "core/checksum.hpp"
+#include "core/migration_build.hpp"
 #include "core/migration_file_name.hpp"
-#include "core/migration_header.hpp"
 #include "core/text.hpp"
 
 namespace bfm::core {
 
 namespace {
-
-// One migration being assembled: its up and down files, paired on directory and stem.
-struct file_pair {
-    const source_file* up = nullptr;
-    const source_file* down = nullptr;
-    migration_file_name name;
-    std::string backend;
-    std::string connection;
-};
 
 std::vector<std::string_view> split_path(std::string_view path) {
     std::vector<std::string_view> parts;
@@ -40,31 +30,55 @@ bool ends_with_ci(std::string_view text, std::string_view lower_suffix) {
            && to_lower_ascii(text.substr(text.size() - lower_suffix.size())) == lower_suffix;
 }
 
-// Documentation, hidden files and convention D `.go` stubs (read by a later loader) are not
-// migrations.
+// Documentation and hidden files are not migrations.
 bool is_ignored(const std::vector<std::string_view>& parts) {
     for (std::string_view part : parts) {
         if (part.starts_with('.')) return true;
     }
     const std::string base = to_lower_ascii(parts.back());
-    return base == "readme" || base.starts_with("readme.") || base.ends_with(".md")
-           || base.ends_with(".go");
+    return base == "readme" || base.starts_with("readme.") || base.ends_with(".md");
 }
 
-std::string pair_key(const std::vector<std::string_view>& parts, const migration_file_name& name) {
+// Files of one migration share their directory and stem; B and C names have their own space
+// (a C file and an A pair with the same stem are two migrations, reported as a duplicate ID).
+std::string group_key(const std::vector<std::string_view>& parts, const migration_file_name& name) {
     std::string key;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
         key += parts[i];
         key += '/';
     }
-    key += name.convention == naming_convention::seed ? "B:" : "A:";
+    switch (name.convention) {
+        case naming_convention::seed:
+            key += "B:";
+            break;
+        case naming_convention::single_file:
+            key += "C:";
+            break;
+        default:
+            key += "A:";
+            break;
+    }
     key += name.stem;
     return key;
 }
 
-std::string expected_up_file(const file_pair& pair) {
-    if (pair.name.convention == naming_convention::seed) return pair.name.stem + ".sql";
-    return pair.name.stem + (pair.backend == "etcd" ? ".up.json" : ".up.sql");
+std::string expected_up_file(const migration_files& files) {
+    if (files.name.convention == naming_convention::seed) return files.name.stem + ".sql";
+    return files.name.stem + (files.backend == "etcd" ? ".up.json" : ".up.sql");
+}
+
+const source_file*& slot_for(migration_files& files, script_role role) {
+    switch (role) {
+        case script_role::up:
+            return files.up;
+        case script_role::down:
+            return files.down;
+        case script_role::stub:
+            return files.stub;
+        case script_role::meta:
+            return files.meta;
+    }
+    return files.up;
 }
 
 class tree_loader {
@@ -94,28 +108,26 @@ public:
         if (parse.kind == file_name_kind::other) return;
         if (parse.kind == file_name_kind::invalid) return error(file.path, 0, parse.error);
 
-        file_pair& pair = pairs_[pair_key(parts, parse.parsed)];
-        const source_file*& slot = parse.parsed.role == script_role::up ? pair.up : pair.down;
+        migration_files& files = groups_[group_key(parts, parse.parsed)];
+        const source_file*& slot = slot_for(files, parse.parsed.role);
         if (slot != nullptr) {
             return error(file.path, 0, "is the same migration script as " + slot->path);
         }
         slot = &file;
-        if (parse.parsed.role == script_role::up || pair.up == nullptr) {
-            pair.name = std::move(parse.parsed);
-            pair.backend = backend;
-            pair.connection = std::string(parts[1]);
+        if (parse.parsed.role == script_role::up || files.up == nullptr) {
+            files.name = std::move(parse.parsed);
+            files.backend = backend;
+            files.connection = std::string(parts[1]);
         }
     }
 
     load_result finish() {
-        for (auto& [key, pair] : pairs_) {
-            if (pair.up == nullptr) {
-                error(pair.down->path, 0,
-                      "down script without an up script (expected " + expected_up_file(pair)
-                          + " next to it)");
+        for (auto& [key, files] : groups_) {
+            if (files.up == nullptr) {
+                report_orphans(files);
                 continue;
             }
-            build(pair);
+            if (auto m = build(files)) migrations_.push_back(std::move(*m));
         }
         check_unique();
         std::sort(migrations_.begin(), migrations_.end(),
@@ -133,57 +145,25 @@ public:
     }
 
 private:
-    void build(const file_pair& pair) {
-        migration m;
-        m.backend = pair.backend;
-        m.connection = pair.connection;
-        m.version = pair.name.version;
-        // The file-name parser allows at most 19 digits, which always fit.
-        m.version_number = parse_uint64(m.version).value_or(0);
-        m.name = pair.name.name;
-        m.convention = pair.name.convention;
-        m.up_sql = pair.up->content;
-        m.up_path = pair.up->path;
-        if (pair.down != nullptr) {
-            m.down_sql = pair.down->content;
-            m.down_path = pair.down->path;
+    std::optional<migration> build(const migration_files& files) {
+        if (files.backend == "etcd") return build_json_migration(files, errors_);
+        if (files.name.convention == naming_convention::single_file) {
+            return build_single_file_migration(files, errors_);
         }
-        m.checksum = checksum_v1(m.up_sql);
-        if (m.convention == naming_convention::seed) {
-            m.id = pair.name.stem;
-            m.schema = pair.name.schema;
-            m.table = pair.name.table;
-        } else {
-            m.id = m.version + "_" + m.name + "_" + m.backend + "_" + m.connection;
-        }
-        if (m.backend != "etcd" && !apply_header(m)) return;
-        migrations_.push_back(std::move(m));
+        return build_sql_migration(files, errors_);
     }
 
-    // Returns false when the header has errors (they are recorded).
-    bool apply_header(migration& m) {
-        header_parse parsed = parse_migration_header(m.up_sql, m.up_path);
-        const std::size_t errors_before = errors_.size();
-        for (load_error& e : parsed.errors) errors_.push_back(std::move(e));
-        const migration_header& h = parsed.header;
-        if (m.convention == naming_convention::seed) {
-            if (!h.schema.empty() && h.schema != m.schema) {
-                error(m.up_path, h.schema_line,
-                      "-- bfm:schema " + quote_for_message(h.schema)
-                          + " disagrees with the schema in the file name ("
-                          + quote_for_message(m.schema) + ")");
-            }
-            if (!h.table.empty() && h.table != m.table) {
-                error(m.up_path, h.table_line,
-                      "-- bfm:table " + quote_for_message(h.table)
-                          + " disagrees with the table in the file name ("
-                          + quote_for_message(m.table) + ")");
-            }
-        } else {
-            m.schema = h.schema;
-            m.table = h.table;
+    void report_orphans(const migration_files& files) {
+        const std::string expected = " (expected " + expected_up_file(files) + " next to it)";
+        if (files.down != nullptr) {
+            error(files.down->path, 0, "down script without an up script" + expected);
         }
-        return errors_.size() == errors_before;
+        if (files.stub != nullptr) {
+            error(files.stub->path, 0, "upstream .go stub without an up script" + expected);
+        }
+        if (files.meta != nullptr) {
+            error(files.meta->path, 0, ".meta.json sidecar without an up script" + expected);
+        }
     }
 
     void check_unique() {
@@ -219,7 +199,7 @@ private:
         errors_.push_back({file, line, std::move(message)});
     }
 
-    std::map<std::string, file_pair> pairs_;
+    std::map<std::string, migration_files> groups_;
     std::set<std::string> unknown_backends_;
     std::vector<migration> migrations_;
     std::vector<load_error> errors_;

@@ -13,10 +13,15 @@ constexpr std::size_t max_version_digits = 19;  // every 19-digit number fits in
 constexpr std::size_t seed_version_digits = 14;
 
 const std::string accepted_sql_names =
-    "expected {version}_{name}.up.sql (optional {version}_{name}.down.sql) or "
+    "expected {version}_{name}.up.sql (optional {version}_{name}.down.sql), "
+    "{version}_{name}.sql with -- +migrate Up / Down sections, or "
     "{schema}_{table}_{version}_{name}.sql (optional ..._down.sql, version = 14 digits)";
 const std::string accepted_json_names =
-    "etcd migrations are {version}_{name}.up.json (optional {version}_{name}.down.json)";
+    "etcd migrations are {version}_{name}.up.json (optional {version}_{name}.down.json and "
+    "{version}_{name}.meta.json)";
+const std::string json_only_for_etcd =
+    "JSON migrations and .meta.json sidecars are for etcd; SQL migrations are .sql files with "
+    "-- bfm: header lines";
 
 bool ends_with_ci(std::string_view text, std::string_view lower_suffix) {
     return text.size() >= lower_suffix.size()
@@ -35,17 +40,29 @@ file_name_parse too_long_version(std::string_view version) {
                    + std::to_string(max_version_digits) + " digits");
 }
 
-// Convention A: leading digits, '_', then a non-empty name.
-file_name_parse parse_paired(std::string_view stem, script_role role, const std::string& expected) {
+std::size_t leading_digits(std::string_view text) {
     std::size_t digits = 0;
-    while (digits < stem.size() && stem[digits] >= '0' && stem[digits] <= '9') ++digits;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    return digits;
+}
+
+// `{digits}_` starts the name of conventions A, C and D (a B name starts with its schema).
+bool starts_with_version(std::string_view stem) {
+    const std::size_t digits = leading_digits(stem);
+    return digits > 0 && digits < stem.size() && stem[digits] == '_';
+}
+
+// Conventions A, C and D: leading digits, '_', then a non-empty name.
+file_name_parse parse_paired(std::string_view stem, script_role role, const std::string& expected,
+                             naming_convention convention = naming_convention::paired) {
+    const std::size_t digits = leading_digits(stem);
     if (digits == 0 || digits + 1 >= stem.size() || stem[digits] != '_') {
         return invalid("file name does not match a naming convention: " + expected);
     }
     if (digits > max_version_digits) return too_long_version(stem.substr(0, digits));
     file_name_parse r;
     r.kind = file_name_kind::migration;
-    r.parsed.convention = naming_convention::paired;
+    r.parsed.convention = convention;
     r.parsed.role = role;
     r.parsed.stem = std::string(stem);
     r.parsed.version = std::string(stem.substr(0, digits));
@@ -115,9 +132,20 @@ file_name_parse parse_seed(std::string_view stem, script_role role) {
     return r;
 }
 
+// `{version}_{name}.go` beside a migration is an upstream stub; other Go files (helpers,
+// `_test.go`) are not migrations.
+file_name_parse parse_go_name(std::string_view file_name) {
+    if (ends_with_ci(file_name, "_test.go")) return {};
+    const std::string_view stem = file_name.substr(0, file_name.size() - 3);
+    if (!starts_with_version(stem)) return {};
+    return parse_paired(stem, script_role::stub, "", naming_convention::upstream_stub);
+}
+
 file_name_parse parse_json_name(std::string_view file_name) {
-    // Sidecars carry metadata of a JSON migration; they are read with it, not as migrations.
-    if (ends_with_ci(file_name, ".meta.json")) return {};
+    if (ends_with_ci(file_name, ".meta.json")) {
+        return parse_paired(file_name.substr(0, file_name.size() - 10), script_role::meta,
+                            accepted_json_names);
+    }
     if (ends_with_ci(file_name, ".up.json")) {
         return parse_paired(file_name.substr(0, file_name.size() - 8), script_role::up,
                             accepted_json_names);
@@ -133,6 +161,10 @@ file_name_parse parse_json_name(std::string_view file_name) {
 }
 
 file_name_parse parse_sql_name(std::string_view file_name) {
+    if (ends_with_ci(file_name, ".up.json") || ends_with_ci(file_name, ".down.json")
+        || ends_with_ci(file_name, ".meta.json")) {
+        return invalid(json_only_for_etcd);
+    }
     if (ends_with_ci(file_name, ".up.sql")) {
         return parse_paired(file_name.substr(0, file_name.size() - 7), script_role::up,
                             accepted_sql_names);
@@ -143,6 +175,12 @@ file_name_parse parse_sql_name(std::string_view file_name) {
     }
     if (!ends_with_ci(file_name, ".sql")) return {};
     std::string_view stem = file_name.substr(0, file_name.size() - 4);
+    // A schema name never starts with a digit, so `{digits}_...` is always convention C (even
+    // when its name ends in `_down` or contains a 14-digit part).
+    if (starts_with_version(stem)) {
+        return parse_paired(stem, script_role::up, accepted_sql_names,
+                            naming_convention::single_file);
+    }
     if (ends_with_ci(stem, "_down")) {
         return parse_seed(stem.substr(0, stem.size() - 5), script_role::down);
     }
@@ -152,6 +190,7 @@ file_name_parse parse_sql_name(std::string_view file_name) {
 }  // namespace
 
 file_name_parse parse_migration_file_name(std::string_view file_name, std::string_view backend) {
+    if (ends_with_ci(file_name, ".go")) return parse_go_name(file_name);
     if (backend == "etcd") return parse_json_name(file_name);
     return parse_sql_name(file_name);
 }

@@ -1,5 +1,11 @@
 #pragma once
-// Recognises migration file names (SPEC 1.1 conventions A and B) without looking at contents.
+// Recognises migration file names (SPEC 1.1 conventions A, B, C and D) without looking at
+// contents:
+//   A  {version}_{name}.up.sql + .down.sql (.up.json + .down.json for etcd)
+//   B  {schema}_{table}_{14 digits}_{name}.sql + ..._down.sql (a schema never starts with a digit)
+//   C  {version}_{name}.sql with -- +migrate Up/Down sections (starts with digits and '_')
+//   D  {version}_{name}.go beside A's files (role stub; `_test.go` files are not stubs)
+// and `{version}_{name}.meta.json` sidecars of JSON migrations (role meta).
 
 #include <string>
 #include <string_view>
@@ -8,7 +14,12 @@
 
 namespace bfm::core {
 
-enum class script_role { up, down };
+enum class script_role {
+    up,
+    down,
+    stub,  // convention D `.go` metadata stub
+    meta,  // `.meta.json` sidecar of a JSON migration
+};
 
 struct migration_file_name {
     naming_convention convention = naming_convention::paired;

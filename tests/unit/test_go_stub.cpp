@@ -19,36 +19,36 @@ std::string describe(const go_stub_parse& p) {
 
 // The shape upstream's generator writes, with the fields gofmt-aligned.
 std::string stub(const std::string& fields) {
-    return "//go:build ignore\n"                                          // 1
-           "\n"                                                           // 2
-           "package core\n"                                               // 3
-           "\n"                                                           // 4
-           "import (\n"                                                   // 5
-           "\t_ \"embed\"\n"                                              // 6
-           "\n"                                                           // 7
-           "\t\"github.com/toolsascode/bfm/api/migrations\"\n"            // 8
-           ")\n"                                                          // 9
-           "\n"                                                           // 10
-           "//go:embed 20250115000000_bootstrap_solution.up.sql\n"        // 11
-           "var upSQL string\n"                                           // 12
-           "\n"                                                           // 13
-           "func init() {\n"                                              // 14
+    return "//go:build ignore\n"                                                  // 1
+           "\n"                                                                   // 2
+           "package core\n"                                                       // 3
+           "\n"                                                                   // 4
+           "import (\n"                                                           // 5
+           "\t_ \"embed\"\n"                                                      // 6
+           "\n"                                                                   // 7
+           "\t\"github.com/toolsascode/bfm/api/migrations\"\n"                    // 8
+           ")\n"                                                                  // 9
+           "\n"                                                                   // 10
+           "//go:embed 20250115000000_bootstrap_solution.up.sql\n"                // 11
+           "var upSQL string\n"                                                   // 12
+           "\n"                                                                   // 13
+           "func init() {\n"                                                      // 14
            "\tmigrations.GlobalRegistry.Register(&migrations.MigrationScript{\n"  // 15
-           + fields                                                       // 16...
+           + fields                                                               // 16...
            + "\t})\n}\n";
 }
 
 TEST(GoStub, GofmtAlignedDynamicSchemaStaysDynamicBesideAStructuredSchema) {
     // Upstream's regex read this stub as fixed schema "core" (§4.3).
     const auto p = parse_go_stub(
-        stub("\t\tSchema:                 \"\", // Dynamic\n"                          // 16
-             "\t\tVersion:                \"20250115000000\",\n"                      // 17
-             "\t\tName:                   \"bootstrap_solution\",\n"                  // 18
-             "\t\tUpSQL:                  upSQL,\n"                                   // 19
-             "\t\tDependencies:           []string{},\n"                              // 20
-             "\t\tStructuredDependencies: []migrations.Dependency{\n"                 // 21
+        stub("\t\tSchema:                 \"\", // Dynamic\n"          // 16
+             "\t\tVersion:                \"20250115000000\",\n"       // 17
+             "\t\tName:                   \"bootstrap_solution\",\n"   // 18
+             "\t\tUpSQL:                  upSQL,\n"                    // 19
+             "\t\tDependencies:           []string{},\n"               // 20
+             "\t\tStructuredDependencies: []migrations.Dependency{\n"  // 21
              "\t\t\t{Connection: \"core\", Schema: \"core\", Target: \"create_orgs\", "
-             "TargetType: \"name\"},\n"                                               // 22
+             "TargetType: \"name\"},\n"  // 22
              "\t\t},\n"
              "\t\tTags: []string{},\n"),
         stub_file, "postgresql");
@@ -68,19 +68,19 @@ TEST(GoStub, GofmtAlignedDynamicSchemaStaysDynamicBesideAStructuredSchema) {
 
 TEST(GoStub, ReadsEveryFieldAndForm) {
     const auto p = parse_go_stub(
-        stub("\t\tSchema: `core`,\n"                                                   // 16
-             "\t\tDependencies: []string{\"a\", \"b\",\n"                              // 17
-             "\t\t\t\"c\", // trailing comment with \"quotes\" and {braces}\n"        // 18
-             "\t\t},\n"                                                                // 19
-             "\t\tStructuredDependencies: []backends.Dependency{\n"                   // 20
+        stub("\t\tSchema: `core`,\n"                                            // 16
+             "\t\tDependencies: []string{\"a\", \"b\",\n"                       // 17
+             "\t\t\t\"c\", // trailing comment with \"quotes\" and {braces}\n"  // 18
+             "\t\t},\n"                                                         // 19
+             "\t\tStructuredDependencies: []backends.Dependency{\n"             // 20
              "\t\t\t&backends.Dependency{Target: \"20250101000000\", TargetType: "
-             "\"version\", RequiresTable: \"orgs\", RequiresSchema: \"core\"},\n"     // 21
-             "\t\t\tmigrations.Dependency{\n"                                         // 22
+             "\"version\", RequiresTable: \"orgs\", RequiresSchema: \"core\"},\n"  // 21
+             "\t\t\tmigrations.Dependency{\n"                                      // 22
              "\t\t\t\tConnection: \"logs\",\n"
              "\t\t\t\tTarget:     \"streams\",\n"
              "\t\t\t},\n"
              "\t\t},\n"
-             "\t\tTags: []string{\"Tier=gold\", \"expr=a=b\"},\n"                     // 27
+             "\t\tTags: []string{\"Tier=gold\", \"expr=a=b\"},\n"  // 27
              "\t\tDownSQL: func() string { return \"}\" }(),\n"
              "\t\tMeta: map[string]interface{}{\"k\": 1},\n"),
         stub_file, "postgresql");
@@ -168,7 +168,7 @@ TEST_P(GoStubError, NamesTheFieldAndLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Refused, GoStubError,
+    GoStub, GoStubError,
     testing::Values(
         stub_error_case{"schema from a constant", "\t\tVersion: \"1\",\n\t\tSchema: coreSchema,\n",
                         17, "Schema must be a string literal, found identifier coreSchema"},
@@ -178,8 +178,7 @@ INSTANTIATE_TEST_SUITE_P(
                         "function call schemaFor(...)"},
         stub_error_case{"schema concatenated", "\t\tSchema: \"co\" + \"re\",\n", 16,
                         "Schema must be a string literal"},
-        stub_error_case{"invalid schema name", "\t\tSchema: \"core; drop\",\n", 16,
-                        "schema name"},
+        stub_error_case{"invalid schema name", "\t\tSchema: \"core; drop\",\n", 16, "schema name"},
         stub_error_case{"dependencies from a variable", "\t\tDependencies: deps,\n", 16,
                         "Dependencies must be a slice literal"},
         stub_error_case{"dependency entry not a string",
@@ -217,8 +216,7 @@ INSTANTIATE_TEST_SUITE_P(
                         "one value per tag key"},
         stub_error_case{"tags from a function", "\t\tTags: defaultTags(),\n", 16,
                         "Tags must be a slice literal"},
-        stub_error_case{"field twice", "\t\tSchema: \"a\",\n\t\tSchema: \"b\",\n", 17,
-                        "set twice"},
+        stub_error_case{"field twice", "\t\tSchema: \"a\",\n\t\tSchema: \"b\",\n", 17, "set twice"},
         stub_error_case{"missing comma", "\t\tSchema: \"a\"\n\t\tVersion: \"1\",\n", 17,
                         "expected ',' or '}'"}),
     [](const auto& p) {
@@ -237,21 +235,20 @@ TEST(GoStub, FileWithoutALiteralIsAnError) {
 }
 
 TEST(GoStub, TwoLiteralsAndSlicesAreRefused) {
-    const auto two = parse_go_stub(
-        "package core\nvar a = MigrationScript{}\nvar b = MigrationScript{}\n", stub_file,
-        "postgresql");
+    const auto two =
+        parse_go_stub("package core\nvar a = MigrationScript{}\nvar b = MigrationScript{}\n",
+                      stub_file, "postgresql");
     ASSERT_EQ(two.errors.size(), 1u);
     EXPECT_EQ(two.errors[0].line, 3);
-    const auto slice = parse_go_stub("package core\nvar a = []MigrationScript{{}}\n", stub_file,
-                                     "postgresql");
+    const auto slice =
+        parse_go_stub("package core\nvar a = []MigrationScript{{}}\n", stub_file, "postgresql");
     ASSERT_EQ(slice.errors.size(), 1u);
     EXPECT_NE(slice.errors[0].message.find("slice"), std::string::npos);
 }
 
 TEST(GoStub, PositionalFieldsAndBrokenSourceAreErrors) {
-    const auto positional =
-        parse_go_stub("package core\nvar a = MigrationScript{\n\"core\", \"1\"}\n", stub_file,
-                      "postgresql");
+    const auto positional = parse_go_stub(
+        "package core\nvar a = MigrationScript{\n\"core\", \"1\"}\n", stub_file, "postgresql");
     ASSERT_EQ(positional.errors.size(), 1u);
     EXPECT_EQ(positional.errors[0].line, 3);
     EXPECT_NE(positional.errors[0].message.find("must be named"), std::string::npos);
@@ -267,6 +264,23 @@ TEST(GoStub, PositionalFieldsAndBrokenSourceAreErrors) {
         stub_file, "postgresql");
     ASSERT_EQ(truncated.errors.size(), 1u);
     EXPECT_NE(truncated.errors[0].message.find("ends inside"), std::string::npos);
+}
+
+TEST(GoStub, HostileNestingIsAnErrorNotACrash) {
+    const std::string braces(100000, '{');
+    const auto deep = parse_go_stub("package x\nvar s = MigrationScript{Tags: " + braces + "\n",
+                                    stub_file, "postgresql");
+    ASSERT_EQ(deep.errors.size(), 1u) << describe(deep);
+    EXPECT_NE(deep.errors[0].message.find("nested too deeply"), std::string::npos)
+        << deep.errors[0].message;
+
+    std::string ands;
+    for (int i = 0; i < 50000; ++i) ands += "& ";
+    const auto addresses = parse_go_stub(
+        "package x\nvar s = MigrationScript{Schema: " + ands + "x}\n", stub_file, "postgresql");
+    ASSERT_EQ(addresses.errors.size(), 1u) << describe(addresses);
+    EXPECT_NE(addresses.errors[0].message.find("Schema must be a string literal"),
+              std::string::npos);
 }
 
 }  // namespace

@@ -16,11 +16,12 @@ std::vector<std::string> texts(const go_tokenize_result& r) {
 }
 
 TEST(GoTokenizer, IdentifiersPunctuationAndLines) {
-    const auto r = tokenize_go("package core\n\nvar x = &migrations.MigrationScript{\n\tSchema: \"\",\n}\n");
+    const auto r =
+        tokenize_go("package core\n\nvar x = &migrations.MigrationScript{\n\tSchema: \"\",\n}\n");
     ASSERT_TRUE(r.ok()) << r.error;
-    EXPECT_EQ(texts(r), (std::vector<std::string>{"package", "core", "var", "x", "=", "&",
-                                                  "migrations", ".", "MigrationScript", "{",
-                                                  "Schema", ":", "", ",", "}"}));
+    EXPECT_EQ(texts(r),
+              (std::vector<std::string>{"package", "core", "var", "x", "=", "&", "migrations", ".",
+                                        "MigrationScript", "{", "Schema", ":", "", ",", "}"}));
     EXPECT_EQ(r.tokens[2].line, 3);
     EXPECT_EQ(r.tokens[10].line, 4);
     EXPECT_EQ(r.tokens[10].column, 2);
@@ -49,9 +50,8 @@ TEST_P(GoTokenizerString, DecodesTheLiteral) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Escapes, GoTokenizerString,
-    testing::Values(escape_case{"plain", R"("core")", "core"},
-                    escape_case{"empty", R"("")", ""},
+    GoTokenizerEscapes, GoTokenizerString,
+    testing::Values(escape_case{"plain", R"("core")", "core"}, escape_case{"empty", R"("")", ""},
                     escape_case{"quote and backslash", R"("a\"b\\c")", "a\"b\\c"},
                     escape_case{"newline and tab", R"("a\nb\tc")", "a\nb\tc"},
                     escape_case{"other single letters", R"("\a\b\f\r\v")", "\a\b\f\r\v"},
@@ -94,8 +94,8 @@ TEST(GoTokenizer, RawStringsSpanLinesAndKeepLineCount) {
 TEST(GoTokenizer, RunesNumbersAndOperators) {
     const auto r = tokenize_go("f('{', '\\'', 1.5e+3, 0x1F) ... := != &^=");
     ASSERT_TRUE(r.ok()) << r.error;
-    EXPECT_EQ(texts(r), (std::vector<std::string>{"f", "(", "'{'", ",", "'\\''", ",", "1.5e+3",
-                                                  ",", "0x1F", ")", "...", ":=", "!=", "&^="}));
+    EXPECT_EQ(texts(r), (std::vector<std::string>{"f", "(", "'{'", ",", "'\\''", ",", "1.5e+3", ",",
+                                                  "0x1F", ")", "...", ":=", "!=", "&^="}));
     EXPECT_EQ(r.tokens[2].kind, go_token_kind::rune);
     EXPECT_EQ(r.tokens[6].kind, go_token_kind::number);
 }
@@ -122,7 +122,7 @@ TEST_P(GoTokenizerError, ReportsTheLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Bad, GoTokenizerError,
+    GoTokenizerBad, GoTokenizerError,
     testing::Values(bad_case{"unterminated string", "a\nb = \"abc\nc", 2, "not closed"},
                     bad_case{"string at end of file", "a = \"abc", 1, "not closed"},
                     bad_case{"unterminated raw string", "a\n`abc\n", 2, "not closed"},

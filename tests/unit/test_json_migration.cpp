@@ -48,7 +48,8 @@ TEST(JsonSource, SyntaxErrorsHaveLineAndColumn) {
 
 TEST(JsonSource, LocatesMembersWithNestedAndEscapedContent) {
     const std::string text =
-        "{\n  \"a\": \"x\\\"]}\",\n  \"b\": [1,\n    {\"c\": [2]}, \"]\"],\n\n  \"d\\u0041\": null\n}";
+        "{\n  \"a\": \"x\\\"]}\",\n  \"b\": [1,\n    {\"c\": [2]}, \"]\"],\n\n  \"d\\u0041\": "
+        "null\n}";
     ASSERT_TRUE(parse_json_source(text).ok());
     const auto members = locate_json_members(text);
     ASSERT_EQ(members.size(), 3u);
@@ -97,14 +98,13 @@ TEST_P(JsonOperationsError, NamesIndexAndLine) {
     ASSERT_EQ(errors.size(), 1u) << describe(errors);
     EXPECT_EQ(errors[0].file, up_file);
     EXPECT_EQ(errors[0].line, GetParam().line) << describe(errors);
-    EXPECT_NE(errors[0].message.find(GetParam().contains), std::string::npos)
-        << errors[0].message;
+    EXPECT_NE(errors[0].message.find(GetParam().contains), std::string::npos) << errors[0].message;
 }
 
 const std::string first_ok = "[\n  {\"key\": \"ok\", \"value\": \"1\"},\n";  // lines 1-2
 
 INSTANTIATE_TEST_SUITE_P(
-    Refused, JsonOperationsError,
+    JsonOperations, JsonOperationsError,
     testing::Values(
         operations_case{"syntax", first_ok + "  {\"key\": \"a\" \"value\": \"1\"}\n]", 3,
                         "JSON syntax error at line 3"},
@@ -112,8 +112,9 @@ INSTANTIATE_TEST_SUITE_P(
         operations_case{"not an array", "{\"key\": \"a\"}", 1, "array of operations"},
         operations_case{"element not an object", first_ok + "  \"put a\"\n]", 3,
                         "operations[1]: must be an object"},
-        operations_case{"unknown operation", first_ok + "  {\"operation\": \"upsert\", \"key\": \"a\"}\n]",
-                        3, "operations[1]: \"operation\" must be \"put\" or \"delete\""},
+        operations_case{"unknown operation",
+                        first_ok + "  {\"operation\": \"upsert\", \"key\": \"a\"}\n]", 3,
+                        "operations[1]: \"operation\" must be \"put\" or \"delete\""},
         operations_case{"operation not a string",
                         first_ok + "  {\"operation\": 1, \"key\": \"a\", \"value\": \"v\"}\n]", 3,
                         "found a number"},
@@ -123,19 +124,22 @@ INSTANTIATE_TEST_SUITE_P(
                         "non-empty string"},
         operations_case{"key not a string", first_ok + "  {\"key\": [\"a\"], \"value\": \"1\"}\n]",
                         3, "found an array"},
-        operations_case{"put without value", first_ok + "  {\"operation\": \"put\", \"key\": \"a\"}\n]",
-                        3, "\"value\" is required for put"},
+        operations_case{"put without value",
+                        first_ok + "  {\"operation\": \"put\", \"key\": \"a\"}\n]", 3,
+                        "\"value\" is required for put"},
         operations_case{"value a number", first_ok + "  {\"key\": \"a\",\n   \"value\": 3}\n]", 4,
                         "\"value\" must be a string or an object, found a number"},
-        operations_case{"delete with value",
-                        first_ok + "  {\"operation\": \"delete\", \"key\": \"a\", \"value\": \"x\"}\n]",
-                        3, "delete operation takes no \"value\""},
+        operations_case{
+            "delete with value",
+            first_ok + "  {\"operation\": \"delete\", \"key\": \"a\", \"value\": \"x\"}\n]", 3,
+            "delete operation takes no \"value\""},
         operations_case{"prefix on put",
                         first_ok + "  {\"key\": \"a\", \"value\": \"x\", \"prefix\": true}\n]", 3,
                         "\"prefix\" is only for delete"},
-        operations_case{"prefix not boolean",
-                        first_ok + "  {\"operation\": \"delete\", \"key\": \"a\",\n  \"prefix\": \"yes\"}\n]",
-                        4, "\"prefix\" must be true or false"},
+        operations_case{
+            "prefix not boolean",
+            first_ok + "  {\"operation\": \"delete\", \"key\": \"a\",\n  \"prefix\": \"yes\"}\n]",
+            4, "\"prefix\" must be true or false"},
         operations_case{"unknown field",
                         first_ok + "  {\"key\": \"a\", \"value\": \"x\",\n   \"ttl\": 30}\n]", 4,
                         "operations[1]: unknown field \"ttl\""},
@@ -147,13 +151,13 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(JsonMeta, ReadsEveryKey) {
     const auto p = parse_json_meta(
         "{\n"
-        "  \"schema\": \"/metadata/operations\",\n"                       // 2
-        "  \"table\": \"flags\",\n"                                       // 3
+        "  \"schema\": \"/metadata/operations\",\n"                         // 2
+        "  \"table\": \"flags\",\n"                                         // 3
         "  \"depends\": [\"bootstrap\",\n    \"core:@20250101000000\"],\n"  // 4-5
-        "  \"depends_schema\": [\"core\"],\n"                             // 6
-        "  \"tags\": {\"Tier\": \"gold\", \"expr\": \"a=b\"},\n"          // 7
-        "  \"transaction\": \"off\",\n"                                   // 8
-        "  \"timeout\": \"30s\"\n"                                        // 9
+        "  \"depends_schema\": [\"core\"],\n"                               // 6
+        "  \"tags\": {\"Tier\": \"gold\", \"expr\": \"a=b\"},\n"            // 7
+        "  \"transaction\": \"off\",\n"                                     // 8
+        "  \"timeout\": \"30s\"\n"                                          // 9
         "}\n",
         meta_file, "etcd");
     ASSERT_TRUE(p.errors.empty()) << describe(p.errors);
@@ -180,8 +184,8 @@ TEST(JsonMeta, ReadsEveryKey) {
 }
 
 TEST(JsonMeta, TagsAsArrayTransactionAsBooleanAndEmptyObject) {
-    const auto p = parse_json_meta(R"({"tags": ["a=1", "b=x=y"], "transaction": true})",
-                                   meta_file, "etcd");
+    const auto p =
+        parse_json_meta(R"({"tags": ["a=1", "b=x=y"], "transaction": true})", meta_file, "etcd");
     ASSERT_TRUE(p.errors.empty()) << describe(p.errors);
     ASSERT_EQ(p.metadata.tags.size(), 2u);
     EXPECT_EQ(p.metadata.tags[1].value, (tag{"b", "x=y"}));
@@ -215,7 +219,7 @@ TEST_P(JsonMetaError, NamesKeyAndLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Refused, JsonMetaError,
+    JsonMeta, JsonMetaError,
     testing::Values(
         meta_case{"syntax", "{\n\"schema\": \"a\"\n\"table\": \"t\"}", 3, "JSON syntax error"},
         meta_case{"not an object", "[]", 1, "is an object"},
@@ -239,8 +243,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "one value per tag key"},
         meta_case{"tags object value not string", "{\"tags\": {\"a\": 1}}", 1,
                   "tags.a must be a string"},
-        meta_case{"tags object key with equals", "{\"tags\": {\"a=b\": \"1\"}}", 1,
-                  "contains '='"},
+        meta_case{"tags object key with equals", "{\"tags\": {\"a=b\": \"1\"}}", 1, "contains '='"},
         meta_case{"tags a string", "{\"tags\": \"a=1\"}", 1, "tags must be an array"},
         meta_case{"transaction word", "{\"transaction\": \"maybe\"}", 1, "on or off"},
         meta_case{"transaction number", "{\"transaction\": 0}", 1, "found a number"},

@@ -155,7 +155,7 @@ TEST_P(LoaderHeader, ReadsOnlyTheLeadingComments) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Headers, LoaderHeader,
+    LoaderHeaders, LoaderHeader,
     testing::Values(
         header_case{"none", "CREATE TABLE t ();", "", ""},
         header_case{"blank lines and comments between",
@@ -219,7 +219,7 @@ TEST_P(LoaderError, ReportsFileLineAndReason) {
 const std::string conventions = "does not match a naming convention";
 
 INSTANTIATE_TEST_SUITE_P(
-    Errors, LoaderError,
+    LoaderErrors, LoaderError,
     testing::Values(
         error_case{"sql directly under a backend",
                    {{"postgresql/x.sql", "SELECT 1;"}},

@@ -20,18 +20,18 @@ const std::string path = "postgresql/core/20240101123456_create_users_table.sql"
 
 // The dbackup README's example file.
 const std::string dbackup_file =
-    "-- +migrate Up\n"                                    // 1
-    "-- Description of what this migration does\n"       // 2
-    "-- Created: 2024-01-01 12:34:56\n"                   // 3
-    "\n"                                                  // 4
-    "CREATE TABLE users (\n"                              // 5
-    "    id SERIAL PRIMARY KEY,\n"                        // 6
-    "    email VARCHAR(255) UNIQUE NOT NULL\n"            // 7
-    ");\n"                                                // 8
-    "\n"                                                  // 9
-    "-- +migrate Down\n"                                  // 10
-    "-- Rollback for: Description\n"                      // 11
-    "DROP TABLE users;\n";                                // 12
+    "-- +migrate Up\n"                              // 1
+    "-- Description of what this migration does\n"  // 2
+    "-- Created: 2024-01-01 12:34:56\n"             // 3
+    "\n"                                            // 4
+    "CREATE TABLE users (\n"                        // 5
+    "    id SERIAL PRIMARY KEY,\n"                  // 6
+    "    email VARCHAR(255) UNIQUE NOT NULL\n"      // 7
+    ");\n"                                          // 8
+    "\n"                                            // 9
+    "-- +migrate Down\n"                            // 10
+    "-- Rollback for: Description\n"                // 11
+    "DROP TABLE users;\n";                          // 12
 
 const std::string dbackup_up =
     "-- Description of what this migration does\n"
@@ -74,8 +74,8 @@ TEST(LoaderSingleFile, ChecksumIsOfTheUpSectionOnly) {
 }
 
 TEST(LoaderSingleFile, UpOnlyHasNoDownScript) {
-    const auto r = load_migrations({{"mysql/app/7_add_index.sql",
-                                     "-- +MIGRATE UP\nCREATE INDEX i ON t (c);\n"}});
+    const auto r = load_migrations(
+        {{"mysql/app/7_add_index.sql", "-- +MIGRATE UP\nCREATE INDEX i ON t (c);\n"}});
     ASSERT_TRUE(r.ok()) << describe(r);
     EXPECT_EQ(r.migrations[0].id, "7_add_index_mysql_app");
     EXPECT_EQ(r.migrations[0].up_sql, "CREATE INDEX i ON t (c);\n");
@@ -130,12 +130,14 @@ TEST(LoaderSingleFile, StatementMarkersAreAcceptedAndKept) {
 
 TEST(LoaderSingleFile, NoTransactionOnTheUpMarkerAndTrailingWords) {
     const auto r = load_migrations(
-        {{path, "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON t (c);\n"
-                "-- +migrate Down   NoTransaction  -- and a note\nDROP INDEX CONCURRENTLY i;\n"}});
+        {{path,
+          "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON t (c);\n"
+          "-- +migrate Down   NoTransaction  -- and a note\nDROP INDEX CONCURRENTLY i;\n"}});
     ASSERT_TRUE(r.ok()) << describe(r);
     EXPECT_FALSE(r.migrations[0].transactional);
 
-    const auto words = load_migrations({{path, "-- +migrate Up (created by dbackup)\nSELECT 1;\n"}});
+    const auto words =
+        load_migrations({{path, "-- +migrate Up (created by dbackup)\nSELECT 1;\n"}});
     ASSERT_TRUE(words.ok()) << describe(words);
     EXPECT_TRUE(words.migrations[0].transactional);
 }
@@ -201,7 +203,7 @@ TEST_P(LoaderSingleFileError, ReportsFileAndLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Refused, LoaderSingleFileError,
+    LoaderSingleFile, LoaderSingleFileError,
     testing::Values(
         single_error_case{"no up marker", "CREATE TABLE t ();\n", 0, "needs a -- +migrate Up"},
         single_error_case{"empty file", "", 0, "needs a -- +migrate Up"},
@@ -225,8 +227,7 @@ INSTANTIATE_TEST_SUITE_P(
         single_error_case{"marker without a word", "-- +migrate Up\n-- +migrate\nA;\n", 2,
                           "unknown marker"},
         single_error_case{"statement never closed",
-                          "-- +migrate Up\n-- +migrate StatementBegin\nA;\n", 2,
-                          "never closed"},
+                          "-- +migrate Up\n-- +migrate StatementBegin\nA;\n", 2, "never closed"},
         single_error_case{"statement open at down",
                           "-- +migrate Up\n-- +migrate StatementBegin\nA;\n-- +migrate Down\nB;\n",
                           2, "not closed before the -- +migrate Down at line 4"},
@@ -249,8 +250,8 @@ INSTANTIATE_TEST_SUITE_P(
         single_error_case{"bad header in the up section",
                           "-- +migrate Up\n\n-- bfm:depends core:\nA;\n", 3,
                           "-- bfm:depends: dependency \"core:\" has an empty name"},
-        single_error_case{"bad header before the marker",
-                          "-- bfm:schema 1x\n-- +migrate Up\nA;\n", 1, "schema name \"1x\""},
+        single_error_case{"bad header before the marker", "-- bfm:schema 1x\n-- +migrate Up\nA;\n",
+                          1, "schema name \"1x\""},
         single_error_case{"unknown header key", "-- +migrate Up\n-- bfm:owner me\nA;\n", 2,
                           "unknown header key"}),
     [](const auto& p) {

@@ -44,11 +44,11 @@ TEST(LoaderStub, GofmtAlignedDynamicStubWithStructuredSchemaStaysDynamic) {
     const auto r = load_migrations({
         {dir + stem + ".go",
          stub(dynamic_schema,
-              "\t\tDependencies:           []string{\"create_orgs\"},\n"               // 14
-              "\t\tStructuredDependencies: []migrations.Dependency{\n"                 // 15
+              "\t\tDependencies:           []string{\"create_orgs\"},\n"                    // 14
+              "\t\tStructuredDependencies: []migrations.Dependency{\n"                      // 15
               "\t\t\t{Connection: \"core\", Schema: \"core\", Target: \"create_orgs\"},\n"  // 16
               "\t\t},\n"
-              "\t\tTags: []string{\"example=demo\", \"tier=optional\"},\n")},         // 18
+              "\t\tTags: []string{\"example=demo\", \"tier=optional\"},\n")},  // 18
         {dir + stem + ".up.sql", "-- bfm-tags: example=demo, tier=optional\nCREATE TABLE x ();\n"},
         {dir + stem + ".down.sql", "DROP TABLE x;\n"},
     });
@@ -159,36 +159,54 @@ const std::string go = dir + stem + ".go";
 const std::string up = dir + stem + ".up.sql";
 
 INSTANTIATE_TEST_SUITE_P(
-    Refused, LoaderStubError,
+    LoaderStub, LoaderStubError,
     testing::Values(
         stub_case{"stub without up file",
-                  {{go, stub(dynamic_schema)}, {dir + stem + ".down.sql", "DROP TABLE x;"}},
-                  go, 0, "upstream .go stub without an up script (expected " + stem + ".up.sql"},
+                  {{go, stub(dynamic_schema)}},
+                  go,
+                  0,
+                  "upstream .go stub without an up script (expected " + stem + ".up.sql"},
         stub_case{"stub beside a single-file migration",
                   {{go, stub(dynamic_schema)}, {dir + stem + ".sql", "-- +migrate Up\nA;\n"}},
-                  go, 0, "without an up script"},
+                  go,
+                  0,
+                  "without an up script"},
         stub_case{"stub without a MigrationScript literal",
-                  {{go, "package core\n\nfunc init() {}\n"}, {up, "SELECT 1;"}}, go, 0,
+                  {{go, "package core\n\nfunc init() {}\n"}, {up, "SELECT 1;"}},
+                  go,
+                  0,
                   "no MigrationScript composite literal"},
         stub_case{"schema from a constant",
-                  {{go, stub("Schema: coreSchema,")}, {up, "SELECT 1;"}}, go, 9,
+                  {{go, stub("Schema: coreSchema,")}, {up, "SELECT 1;"}},
+                  go,
+                  9,
                   "Schema must be a string literal"},
         stub_case{"dynamic stub, fixed header",
-                  {{go, stub(dynamic_schema)}, {up, "-- bfm:schema core\nSELECT 1;"}}, up, 1,
+                  {{go, stub(dynamic_schema)}, {up, "-- bfm:schema core\nSELECT 1;"}},
+                  up,
+                  1,
                   "schema \"core\" disagrees with \"\" (dynamic) declared at " + go + ":9"},
         stub_case{"fixed stub, other header",
                   {{go, stub("Schema: \"core\",")}, {up, "\n-- bfm:schema audit\nSELECT 1;"}},
-                  up, 2, "schema \"audit\" disagrees with \"core\""},
+                  up,
+                  2,
+                  "schema \"audit\" disagrees with \"core\""},
         stub_case{"tag conflict between stub and header",
                   {{go, stub(dynamic_schema, "\t\tTags: []string{\"tier=gold\"},\n")},
                    {up, "-- bfm-tags: tier=silver\nSELECT 1;"}},
-                  up, 1, "tag \"tier\" is \"silver\" here but \"gold\" at " + go + ":14"},
+                  up,
+                  1,
+                  "tag \"tier\" is \"silver\" here but \"gold\" at " + go + ":14"},
         stub_case{"stub for a version over 19 digits",
                   {{dir + "12345678901234567890_x.go", "package core"}},
-                  dir + "12345678901234567890_x.go", 0, "more than 19 digits"},
+                  dir + "12345678901234567890_x.go",
+                  0,
+                  "more than 19 digits"},
         stub_case{"two stubs for one migration? same file twice",
                   {{go, stub(dynamic_schema)}, {go, stub(dynamic_schema)}, {up, "SELECT 1;"}},
-                  go, 0, "same migration script"}),
+                  go,
+                  0,
+                  "same migration script"}),
     [](const auto& p) {
         std::string name = p.param.label;
         for (char& c : name) {

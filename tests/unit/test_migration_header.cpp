@@ -52,12 +52,12 @@ TEST(HeaderKeys, DependsAcceptsEveryFormCommaOrSpaceSeparatedAndRepeated) {
         "SELECT 1;\n",
         file);
     ASSERT_TRUE(p.errors.empty()) << describe(p);
-    expect_same(p.header.dependencies,
-                {dep("", "a", dependency::kind::name, 1), dep("core", "b", dependency::kind::name, 1),
-                 dep("", "20250101000000", dependency::kind::version, 1),
-                 dep("core", "2", dependency::kind::version, 1),
-                 dep("", "c", dependency::kind::name, 3), dep("", "d", dependency::kind::name, 3),
-                 dep("", "e", dependency::kind::name, 3)});
+    expect_same(
+        p.header.dependencies,
+        {dep("", "a", dependency::kind::name, 1), dep("core", "b", dependency::kind::name, 1),
+         dep("", "20250101000000", dependency::kind::version, 1),
+         dep("core", "2", dependency::kind::version, 1), dep("", "c", dependency::kind::name, 3),
+         dep("", "d", dependency::kind::name, 3), dep("", "e", dependency::kind::name, 3)});
 }
 
 TEST(HeaderKeys, DependsSchemaIsValidatedAndMerged) {
@@ -145,13 +145,11 @@ TEST_P(HeaderError, NamesTheLine) {
 const std::string pre = "-- migration notes\n\n";  // pushes the bad line to line 3
 
 INSTANTIATE_TEST_SUITE_P(
-    Malformed, HeaderError,
+    HeaderMalformed, HeaderError,
     testing::Values(
         header_error_case{"depends empty", pre + "-- bfm:depends\n", 3, "at least one"},
-        header_error_case{"depends empty entry", pre + "-- bfm:depends a,,b\n", 3,
-                          "empty entry"},
-        header_error_case{"depends trailing comma", pre + "-- bfm:depends a,\n", 3,
-                          "empty entry"},
+        header_error_case{"depends empty entry", pre + "-- bfm:depends a,,b\n", 3, "empty entry"},
+        header_error_case{"depends trailing comma", pre + "-- bfm:depends a,\n", 3, "empty entry"},
         header_error_case{"depends empty connection", pre + "-- bfm:depends :a\n", 3,
                           "empty connection"},
         header_error_case{"depends empty name", pre + "-- bfm:depends core:\n", 3, "empty name"},
@@ -159,8 +157,7 @@ INSTANTIATE_TEST_SUITE_P(
                           "must be digits"},
         header_error_case{"depends empty version", pre + "-- bfm:depends core:@\n", 3,
                           "must be digits"},
-        header_error_case{"depends two colons", pre + "-- bfm:depends a:b:c\n", 3,
-                          "not allowed"},
+        header_error_case{"depends two colons", pre + "-- bfm:depends a:b:c\n", 3, "not allowed"},
         header_error_case{"depends bad connection", pre + "-- bfm:depends co/re:b\n", 3,
                           "connection \"co/re\""},
         header_error_case{"depends version too long",
@@ -195,8 +192,7 @@ INSTANTIATE_TEST_SUITE_P(
                           "contradicts line 3"},
         header_error_case{"timeout invalid", pre + "-- bfm:timeout 10 minutes\n", 3,
                           "not a duration"},
-        header_error_case{"timeout negative", pre + "-- bfm:timeout -5s\n", 3,
-                          "not a duration"},
+        header_error_case{"timeout negative", pre + "-- bfm:timeout -5s\n", 3, "not a duration"},
         header_error_case{"timeout empty", pre + "-- bfm:timeout\n", 3, "not a duration"},
         header_error_case{"timeout zero", pre + "-- bfm:timeout 0s\n", 3, "positive"},
         header_error_case{"timeout contradiction", pre + "-- bfm:timeout 1m\n-- bfm:timeout 2m\n",
