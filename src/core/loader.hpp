@@ -1,9 +1,11 @@
 #pragma once
 // Loads an sfm tree (`{root}/{backend}/{connection}/...`) into migrations (SPEC 1.1-1.3).
-// Conventions A (`{version}_{name}.up.sql` + `.down.sql`) and B
-// (`{schema}_{table}_{version}_{name}.sql` + `_down.sql`) with `-- bfm:schema` and
-// `-- bfm:table` header lines. Every problem is reported with file and line; nothing that looks
-// like a migration is skipped silently.
+// Conventions A (`{version}_{name}.up.sql` + `.down.sql`), B
+// (`{schema}_{table}_{version}_{name}.sql` + `_down.sql`), C (`{version}_{name}.sql` with
+// `-- +migrate Up/Down` sections) and D (A plus an upstream `{version}_{name}.go` stub), JSON
+// migrations for etcd (`.up.json`/`.down.json` + `.meta.json`), and the `-- bfm:` header lines
+// (migration_header.hpp). Every problem is reported with file and line; nothing that looks like
+// a migration is skipped silently.
 
 #include <filesystem>
 #include <string>

@@ -447,6 +447,28 @@ TEST(LoaderDirectory, ReadsTheTreeRecursively) {
               checksum_v1("-- bfm:table users\nCREATE TABLE users (id int);\n"));
 }
 
+TEST(LoaderDirectory, EveryConventionFromDisk) {
+    TempTree tree;
+    tree.write("postgresql/core/20240101000001_create_initial_tables.sql",
+               "-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;\n");
+    tree.write("postgresql/core/20250115000000_bootstrap.up.sql", "CREATE TABLE b (id int);\n");
+    tree.write("postgresql/core/20250115000000_bootstrap.go",
+               "package core\n\nvar _ = &migrations.MigrationScript{\n\tSchema: \"core\",\n}\n");
+    tree.write("postgresql/core/20250115000000_bootstrap_test.go", "package core\n");
+    tree.write("etcd/config/3_flags.up.json", R"([{"key": "a", "value": "1"}])");
+    tree.write("etcd/config/3_flags.meta.json", R"({"schema": "/config"})");
+
+    const auto r = load_migrations_from_directory(tree.root());
+    ASSERT_TRUE(r.ok()) << describe(r);
+    ASSERT_EQ(r.migrations.size(), 3u);
+    EXPECT_EQ(r.migrations[0].id, "3_flags_etcd_config");
+    EXPECT_EQ(r.migrations[0].schema, "/config");
+    EXPECT_EQ(r.migrations[1].convention, naming_convention::single_file);
+    EXPECT_EQ(r.migrations[1].down_sql, std::optional<std::string>("DROP TABLE a;\n"));
+    EXPECT_EQ(r.migrations[2].convention, naming_convention::upstream_stub);
+    EXPECT_EQ(r.migrations[2].schema, "core");
+}
+
 TEST(LoaderDirectory, ErrorsUseRelativePaths) {
     TempTree tree;
     tree.write("postgresql/core/bad.sql", "SELECT 1;");
