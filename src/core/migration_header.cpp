@@ -62,13 +62,16 @@ public:
         const std::string word = to_lower_ascii(comment.substr(0, word_end));
         const bool has_colon = word_end != std::string_view::npos && comment[word_end] == ':';
         if (word == "bfm-tags") {
-            if (!has_colon)
+            if (!has_colon) {
                 return error(line, "write upstream tags as -- bfm-tags: key=value, ...");
+            }
             return read_tags(trim(comment.substr(word_end + 1)), line, "-- bfm-tags:");
         }
         if (has_colon) {
-            error(line, "unknown header " + quote_for_message("-- " + std::string(comment.substr(0, word_end + 1)))
-                            + " (only -- bfm-tags: is read in this form; metadata lines are -- bfm:key value, keys: "
+            const std::string written = "-- " + std::string(comment.substr(0, word_end + 1));
+            error(line, "unknown header " + quote_for_message(written)
+                            + " (only -- bfm-tags: is read in this form; metadata lines are "
+                              "-- bfm:key value with the keys "
                             + std::string(known_keys_text) + ")");
         }
     }

@@ -25,7 +25,8 @@ TEST(LoaderJson, ScriptsAndSidecar) {
         {base + ".down.json", R"([{"operation": "delete", "key": "solution/", "prefix": true}])"},
         {base + ".meta.json",
          R"({"schema": "/config/flags", "depends": ["core:bootstrap"], "tags": ["tier=gold"],
-             "timeout": "10s", "transaction": "off", "depends_schema": ["core"], "table": "flags"})"},
+             "timeout": "10s", "transaction": "off", "depends_schema": ["core"],
+             "table": "flags"})"},
     });
     ASSERT_TRUE(r.ok()) << describe(r);
     ASSERT_EQ(r.migrations.size(), 1u);

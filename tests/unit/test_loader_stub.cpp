@@ -119,7 +119,8 @@ TEST(LoaderStub, EtcdStubWithAbsolutePrefixAndJsonScripts) {
          "\t},\n"
          "}\n"},
         {etcd + ".up.json",
-         R"([{"operation": "put", "key": "solution/feature_flags/zero_downtime", "value": "enabled"}])"},
+         R"([{"operation": "put", "key": "solution/feature_flags/zero_downtime",
+              "value": "enabled"}])"},
         {etcd + ".down.json",
          R"([{"operation": "delete", "key": "solution/feature_flags/zero_downtime"}])"},
     });
