@@ -84,13 +84,17 @@ asio::awaitable<void> reindex(bfm::core::engine& engine, std::string why) {
 // BFM_RELOAD_INTERVAL: re-scan the tree and reindex when its fingerprint changed.
 asio::awaitable<void> watch_tree(bfm::core::engine& engine, asio::steady_timer& timer,
                                  std::string root, std::chrono::milliseconds interval) {
-    auto last = co_await bfm::core::run_blocking([root] { return bfm::core::tree_fingerprint(root); });
+    // The lambdas capture a pointer: GCC 12 destroys a lambda temporary with a std::string
+    // capture twice when it sits in a co_await expression.
+    const std::string* tree = &root;
+    auto last =
+        co_await bfm::core::run_blocking([tree] { return bfm::core::tree_fingerprint(*tree); });
     for (;;) {
         timer.expires_after(interval);
         auto waited = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (std::get<0>(waited)) co_return;  // cancelled: shutting down
         const auto now =
-            co_await bfm::core::run_blocking([root] { return bfm::core::tree_fingerprint(root); });
+            co_await bfm::core::run_blocking([tree] { return bfm::core::tree_fingerprint(*tree); });
         if (now == last) continue;
         last = now;
         co_await reindex(engine, "files changed");

@@ -16,10 +16,12 @@ inline boost::asio::thread_pool& blocking_pool() {
 }
 
 // Runs `fn` on the side pool and resumes the caller on its own executor with the result.
+// Deliberately not a coroutine itself: GCC 12 destroys a by-value lambda parameter of a
+// coroutine twice when it has non-trivial captures (seen as a double free).
 template <class Fn>
 auto run_blocking(Fn fn) -> boost::asio::awaitable<decltype(fn())> {
     using value_type = decltype(fn());
-    co_return co_await boost::asio::co_spawn(
+    return boost::asio::co_spawn(
         blocking_pool(),
         [f = std::move(fn)]() mutable -> boost::asio::awaitable<value_type> { co_return f(); },
         boost::asio::use_awaitable);

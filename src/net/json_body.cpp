@@ -46,8 +46,8 @@ std::optional<json_reply> read_string_list(const json::value& v, std::string_vie
         const auto& item = v.get_array()[i];
         if (!item.is_string()) {
             const std::string name = std::string(field) + "[" + std::to_string(i) + "]";
-            return error_reply(http::status::bad_request,
-                               "field \"" + name + "\" must be a string", "invalid_type", name);
+            return error_reply(http::status::bad_request, "field \"" + name + "\" must be a string",
+                               "invalid_type", name);
         }
         out.emplace_back(item.get_string());
     }

@@ -47,9 +47,8 @@ json_reply plan_reply(const core::run_result& result) {
                                        {"errors", std::move(errors)},
                                        {"steps", plan_json(t.plan)}});
     }
-    return json_reply{http::status::ok,
-                      json::object{{"ok", all_ok}, {"targets", std::move(targets)}},
-                      {}};
+    return json_reply{
+        http::status::ok, json::object{{"ok", all_ok}, {"targets", std::move(targets)}}, {}};
 }
 
 json_reply migrate_reply(const core::run_result& result) {
@@ -84,12 +83,9 @@ json_reply migrate_reply(const core::run_result& result) {
         for (const auto& v : t_applied) applied.push_back(v);
         for (const auto& v : t_skipped) skipped.push_back(v);
         for (const auto& v : t_errors) errors.push_back(v);
-        json::object target{{"connection", t.connection},
-                            {"schema", t.schema},
-                            {"applied", std::move(t_applied)},
-                            {"skipped", std::move(t_skipped)},
-                            {"failed", std::move(t_failed)},
-                            {"errors", std::move(t_errors)}};
+        json::object target{{"connection", t.connection},      {"schema", t.schema},
+                            {"applied", std::move(t_applied)}, {"skipped", std::move(t_skipped)},
+                            {"failed", std::move(t_failed)},   {"errors", std::move(t_errors)}};
         if (!t.plan.empty()) target["plan"] = plan_json(t.plan);
         targets.push_back(std::move(target));
     }

@@ -37,8 +37,8 @@ asio::awaitable<json_reply> handle_order_batch(core::migration_service& service,
                               "missing_field", "migration_ids");
     }
     if (connection.empty()) {
-        co_return error_reply(http::status::bad_request, "connection is required",
-                              "missing_field", "connection");
+        co_return error_reply(http::status::bad_request, "connection is required", "missing_field",
+                              "connection");
     }
     const auto* configured = service.config().find_connection(connection);
     if (configured == nullptr) {
@@ -48,8 +48,7 @@ asio::awaitable<json_reply> handle_order_batch(core::migration_service& service,
     }
     auto result = service.order_batch(configured->name, ids);
     if (result.error) {
-        co_return error_reply(http::status::bad_request, result.error->message,
-                              result.error->code);
+        co_return error_reply(http::status::bad_request, result.error->message, result.error->code);
     }
     json::array ordered;
     for (const auto& id : result.ordered_ids) ordered.emplace_back(id);

@@ -280,10 +280,9 @@ TEST_F(Walkthrough, OrderBatchAndReindexOverHttp) {
     ASSERT_GE(core_ids.size(), 2u);
     json::array reversed;
     for (auto it = core_ids.rbegin(); it != core_ids.rend(); ++it) reversed.emplace_back(*it);
-    auto ordered = http_request(port, "POST", "/api/v1/migrations/order-batch",
-                                json::serialize(json::object{{"connection", "core"},
-                                                             {"migration_ids", reversed}}),
-                                token);
+    auto ordered = http_request(
+        port, "POST", "/api/v1/migrations/order-batch",
+        json::serialize(json::object{{"connection", "core"}, {"migration_ids", reversed}}), token);
     ASSERT_EQ(ordered.status, 200) << ordered.body;
     EXPECT_EQ(strings(json::parse(ordered.body).at("ordered_migration_ids")), core_ids);
 
@@ -292,10 +291,10 @@ TEST_F(Walkthrough, OrderBatchAndReindexOverHttp) {
     auto report = json::parse(reindex.body).as_object();
     EXPECT_TRUE(report.at("added").as_array().empty());
     EXPECT_EQ(report.at("total").as_int64(),
-              static_cast<std::int64_t>(example_ids("core").size() + example_ids("guard").size() +
-                                        example_ids("organization").size()));
-    auto outside = http_request(port, "POST", "/api/v1/migrations/reindex",
-                                R"({"sfm_path":"/etc"})", token);
+              static_cast<std::int64_t>(example_ids("core").size() + example_ids("guard").size()
+                                        + example_ids("organization").size()));
+    auto outside =
+        http_request(port, "POST", "/api/v1/migrations/reindex", R"({"sfm_path":"/etc"})", token);
     EXPECT_EQ(outside.status, 400) << outside.body;
     EXPECT_EQ(http_request(port, "POST", "/api/v1/migrations/reindex", "").status, 401);
 }
@@ -303,8 +302,8 @@ TEST_F(Walkthrough, OrderBatchAndReindexOverHttp) {
 TEST_F(Walkthrough, SighupReloadsTheRegistry) {
     ::kill(server->pid(), SIGHUP);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (server->output().find("reindex:") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (server->output().find("reindex:") == std::string::npos
+           && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     EXPECT_NE(server->output().find("reindex: 0 added, 0 removed, 0 updated"), std::string::npos)
@@ -355,9 +354,10 @@ TEST(ServeConfiguration, TheExamplesBinaryServesItsEmbeddedTreeWithoutSfmPath) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     ASSERT_FALSE(body.empty()) << server.output();
-    const auto expected = example_ids("core").size() + example_ids("guard").size() +
-                          example_ids("organization").size();
-    EXPECT_EQ(json::parse(body).at("checks").at("migrations_loaded"), std::to_string(expected));
+    const auto expected = example_ids("core").size() + example_ids("guard").size()
+                          + example_ids("organization").size();
+    EXPECT_EQ(json::parse(body).at("checks").at("migrations_loaded").as_string(),
+              std::to_string(expected));
     EXPECT_NE(server.output().find("the embedded tree"), std::string::npos) << server.output();
 }
 

@@ -105,8 +105,10 @@ TEST_F(EnginePlanning, PendingDependencyOnAnotherConnectionRunsFirstInItsOwnSche
     EXPECT_TRUE(result.success()) << result.targets[0].error;
     EXPECT_EQ(ids(result.targets[0], migration_outcome::applied),
               (std::vector<std::string>{regions, alerts}));
-    EXPECT_EQ(exec_sql(state_db, "SELECT connection || '/' || schema FROM bfm_migrations"
-                                 " WHERE migration_id = '" + regions + "'"),
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT connection || '/' || schema FROM bfm_migrations"
+                       " WHERE migration_id = '"
+                           + regions + "'"),
               "core/core");
     // The second tenant finds the core dependency applied and does not run it again.
     auto second = run("organization", {"cli_b"});
@@ -204,8 +206,9 @@ TEST_F(EnginePlanning, TransactionOffRunsStatementsThatRefuseTransactions) {
     EXPECT_TRUE(result.success()) << (result.targets[0].migrations.empty()
                                           ? result.targets[0].error
                                           : result.targets[0].migrations.back().error);
-    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM pg_indexes WHERE indexname = 'a_id_idx'"
-                               " AND schemaname = 'cli_tx'"),
+    EXPECT_EQ(exec_sql(app_db,
+                       "SELECT count(*) FROM pg_indexes WHERE indexname = 'a_id_idx'"
+                       " AND schemaname = 'cli_tx'"),
               "1");
 }
 
@@ -221,17 +224,20 @@ TEST_F(EnginePlanning, ReindexMarksVanishedMigrationsMissingAndKeepsHistory) {
     EXPECT_EQ(out.report->removed, std::vector<std::string>{"2_b_postgresql_organization"});
     EXPECT_EQ(out.report->added, std::vector<std::string>{"3_c_postgresql_organization"});
     EXPECT_EQ(out.report->total, 2u);
-    EXPECT_EQ(exec_sql(state_db, "SELECT status FROM bfm_migrations"
-                                 " WHERE migration_id = '2_b_postgresql_organization'"),
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT status FROM bfm_migrations"
+                       " WHERE migration_id = '2_b_postgresql_organization'"),
               "missing");
-    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_history"
-                                 " WHERE migration_id = '2_b_postgresql_organization'"),
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT count(*) FROM bfm_history"
+                       " WHERE migration_id = '2_b_postgresql_organization'"),
               "1");
     // The file comes back: the row gets its last real status again.
     write("postgresql/organization/2_b.up.sql", "CREATE TABLE b (id int);\n");
     ASSERT_TRUE(run_sync(ioc, engine->reindex("")).report);
-    EXPECT_EQ(exec_sql(state_db, "SELECT status FROM bfm_migrations"
-                                 " WHERE migration_id = '2_b_postgresql_organization'"),
+    EXPECT_EQ(exec_sql(state_db,
+                       "SELECT status FROM bfm_migrations"
+                       " WHERE migration_id = '2_b_postgresql_organization'"),
               "applied");
 }
 
@@ -258,8 +264,9 @@ TEST_F(EnginePlanning, OrderBatchOrdersByDependenciesAndResolvesUpstreamIds) {
     auto out = engine->order_batch(
         "organization", {"cli_dev_eu_1_a_postgresql_organization", "2_b_postgresql_organization"});
     ASSERT_FALSE(out.error) << out.error->message;
-    EXPECT_EQ(out.ordered_ids, (std::vector<std::string>{"2_b_postgresql_organization",
-                                                         "cli_dev_eu_1_a_postgresql_organization"}));
+    EXPECT_EQ(out.ordered_ids,
+              (std::vector<std::string>{"2_b_postgresql_organization",
+                                        "cli_dev_eu_1_a_postgresql_organization"}));
     auto unknown = engine->order_batch("organization", {"nope"});
     ASSERT_TRUE(unknown.error);
     EXPECT_EQ(unknown.error->code, "unknown_migration");

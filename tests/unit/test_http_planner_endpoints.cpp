@@ -98,7 +98,8 @@ TEST_F(HttpPlannerEndpoints, OrderBatchValidatesAndPassesIdsThrough) {
     EXPECT_EQ(service.order_calls.size(), 1u);
 
     service.next_order.error = bfm::core::service_error{"dependency_error", "cycle detected"};
-    auto r = post("/api/v1/migrations/order-batch", R"({"connection":"core","migration_ids":["a"]})");
+    auto r =
+        post("/api/v1/migrations/order-batch", R"({"connection":"core","migration_ids":["a"]})");
     EXPECT_EQ(r.result(), http::status::bad_request);
     EXPECT_EQ(str(body_of(r).at("error")), "cycle detected");
 }

@@ -117,7 +117,8 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
             continue;
         }
         target_runner runner(config_, *reg, store_, pools_, request);
-        result.targets.push_back(co_await runner.run(connection->name, group.schema, group.selected));
+        result.targets.push_back(
+            co_await runner.run(connection->name, group.schema, group.selected));
     }
     out.value = std::move(result);
     co_return out;
@@ -137,11 +138,10 @@ order_batch_result engine::order_batch(const std::string& connection,
             continue;
         }
         if (resolved.m->connection != connection) {
-            out.error = service_error{"wrong_connection", "migration " + id
-                                                              + " belongs to connection \""
-                                                              + resolved.m->connection
-                                                              + "\", expected \"" + connection
-                                                              + "\""};
+            out.error =
+                service_error{"wrong_connection", "migration " + id + " belongs to connection \""
+                                                      + resolved.m->connection + "\", expected \""
+                                                      + connection + "\""};
             return out;
         }
         if (originals[resolved.m].empty()) set.push_back(resolved.m);
@@ -172,16 +172,19 @@ asio::awaitable<migration_service::reindex_outcome> engine::reindex(std::string 
     }
     if (!path.empty() && (source_.root.empty() || !is_inside(source_.root, path))) {
         out.error = reindex_error{"path_outside_root",
-                                  "sfm_path must be inside the configured root " +
-                                      (source_.root.empty() ? std::string("(none: migrations are "
-                                                                          "embedded)")
-                                                            : source_.root),
+                                  "sfm_path must be inside the configured root "
+                                      + (source_.root.empty() ? std::string("(none: migrations are "
+                                                                            "embedded)")
+                                                              : source_.root),
                                   {}};
         co_return out;
     }
     const std::string root = path.empty() ? source_.root : path;
-    auto loaded = co_await run_blocking([root, this]() {
-        return root.empty() ? source_.load_embedded() : load_migrations_from_directory(root);
+    // Capture by pointer: a lambda temporary with a std::string capture inside a co_await
+    // expression is destroyed twice by GCC 12.
+    const std::string* where = &root;
+    auto loaded = co_await run_blocking([where, this]() {
+        return where->empty() ? source_.load_embedded() : load_migrations_from_directory(*where);
     });
     if (!loaded.ok()) {
         reindex_error error{"load_failed",

@@ -18,7 +18,7 @@ namespace bfm::core {
 
 // Where the registry comes from: the configured directory, or files compiled into the binary.
 struct registry_source {
-    std::string root;                         // directory; empty when embedded
+    std::string root;                            // directory; empty when embedded
     std::function<load_result()> load_embedded;  // set when the tree is embedded
 };
 

@@ -28,14 +28,16 @@ std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
         .count();
 }
 
-migration_result outcome_of(const plan_step& step, bool dry_run) {
+migration_result skipped(const plan_step& step) {
     migration_result r;
     r.migration_id = step.m->id;
-    if (step.action == step_action::skip) {
-        r.outcome = migration_outcome::skipped;
-    } else {
-        r.outcome = dry_run ? migration_outcome::would_apply : migration_outcome::skipped;
-    }
+    r.outcome = migration_outcome::skipped;
+    return r;
+}
+
+migration_result would_run_or_skip(const plan_step& step) {
+    migration_result r = skipped(step);
+    if (step.action == step_action::run) r.outcome = migration_outcome::would_apply;
     return r;
 }
 
@@ -87,51 +89,51 @@ asio::awaitable<target_result> target_runner::run(const std::string& connection,
         co_return result;
     }
     auto plan = make_plan(connection, schema, selected);
-    const auto show_plan = [&] {
-        result.plan.clear();
+
+    // A first plan from unlocked state tells which places to lock (or, for a dry run, whose
+    // ledgers to read). The plan that counts is made again once they are held: another
+    // request for the same target may have applied migrations meanwhile.
+    session_map sessions;
+    if (plan.ok() && plan.has_work()) {
+        const bool dry_run = request_.dry_run;
+        if (auto problem = co_await open_sessions(plan, sessions, dry_run); !problem.empty()) {
+            co_await close_all(sessions);
+            result.error = problem;
+            co_return result;
+        }
+        std::string problem;
+        if (!dry_run) problem = co_await load_snapshot(schema);
+        bool changed = !dry_run;
+        for (auto& [where, session] : sessions) {
+            if (!problem.empty()) break;
+            problem = co_await reconcile(where, *session, changed, !dry_run);
+        }
+        if (problem.empty() && changed) {
+            plan = make_plan(connection, schema, selected);
+            // Rarely the new plan writes somewhere the first one did not: lock that too.
+            if (plan.ok()) problem = co_await open_sessions(plan, sessions, dry_run);
+        }
+        if (!problem.empty()) {
+            co_await close_all(sessions);
+            result.error = problem;
+            co_return result;
+        }
+    }
+
+    if (request_.dry_run) {
         for (const auto& step : plan.steps) {
             result.plan.push_back(
                 to_planned_step(step, request_.environment, config_.tenant_schema_prefix));
         }
-    };
-    if (request_.dry_run) show_plan();
+    }
     if (!plan.ok()) {
         result.error = "planning failed, nothing ran: " + join(plan.errors, "; ");
-        co_return result;
-    }
-    if (request_.dry_run || !plan.has_work()) {
-        for (const auto& step : plan.steps) {
-            result.migrations.push_back(outcome_of(step, request_.dry_run));
-        }
-        if (request_.dry_run && plan.has_work()) {
-            session_map sessions;
-            result.error = co_await check_requirements(plan, sessions);
-            co_await close_all(sessions);
-        }
-        co_return result;
-    }
-
-    session_map sessions;
-    if (auto problem = co_await open_sessions(plan, sessions); !problem.empty()) {
-        result.error = problem;
-        co_await close_all(sessions);
-        co_return result;
-    }
-    // With every place locked, fold in what the ledgers know, then plan again if that changed
-    // anything: the first plan may have been made from state missing a committed attempt.
-    bool changed = false;
-    for (auto& [where, session] : sessions) {
-        if (auto problem = co_await reconcile(where, *session, changed); !problem.empty()) {
-            result.error = problem;
-            co_await close_all(sessions);
-            co_return result;
-        }
-    }
-    if (changed) plan = make_plan(connection, schema, selected);
-    if (!plan.ok()) {
-        result.error = "planning failed, nothing ran: " + join(plan.errors, "; ");
+    } else if (!plan.has_work()) {
+        for (const auto& step : plan.steps) result.migrations.push_back(skipped(step));
     } else if (auto problem = co_await check_requirements(plan, sessions); !problem.empty()) {
         result.error = problem;
+    } else if (request_.dry_run) {
+        for (const auto& step : plan.steps) result.migrations.push_back(would_run_or_skip(step));
     } else {
         co_await execute(plan, sessions, result);
     }
@@ -140,7 +142,7 @@ asio::awaitable<target_result> target_runner::run(const std::string& connection,
 }
 
 asio::awaitable<std::string> target_runner::open_sessions(const target_plan& plan,
-                                                          session_map& sessions) {
+                                                          session_map& sessions, bool read_only) {
     // Every place the plan writes to is locked up front, in one global order (the map's), so
     // two requests whose plans overlap cannot deadlock on each other's locks.
     std::set<place> places;
@@ -148,12 +150,13 @@ asio::awaitable<std::string> target_runner::open_sessions(const target_plan& pla
         if (step.action == step_action::run) places.insert({step.connection, step.schema});
     }
     for (const auto& where : places) {
+        if (sessions.count(where)) continue;
         auto pool = pools_.find(where.first);
         if (pool == pools_.end()) {
             co_return "connection " + where.first + " (needed by the plan) is not configured";
         }
         auto opened = co_await pg::target_session::open(*pool->second, where.second,
-                                                        options_for(where.first), false);
+                                                        options_for(where.first), read_only);
         if (!opened) {
             co_return where.first + "/" + where.second + ": " + opened.error().to_string();
         }
@@ -163,7 +166,8 @@ asio::awaitable<std::string> target_runner::open_sessions(const target_plan& pla
 }
 
 asio::awaitable<std::string> target_runner::reconcile(const place& where,
-                                                      pg::target_session& session, bool& changed) {
+                                                      pg::target_session& session, bool& changed,
+                                                      bool write) {
     // A crash between the target's COMMIT and the state write leaves a ledger row whose attempt
     // has no history row: record it instead of running the migration a second time.
     auto ledger = co_await session.ledger_entries();
@@ -176,6 +180,9 @@ asio::awaitable<std::string> target_runner::reconcile(const place& where,
         if (recorded->count(e.attempt_id)) continue;
         const auto* m = registry_.find(e.migration_id);
         if (m == nullptr || m->id != e.migration_id) continue;  // unknown now: shown as missing
+        snapshot_->mark_applied(where.first, where.second, m->id, e.checksum);
+        changed = true;
+        if (!write) continue;  // a dry run sees it as applied but records nothing
         state::attempt_record rec;
         rec.attempt_id = e.attempt_id;
         rec.migration = m;
@@ -191,8 +198,6 @@ asio::awaitable<std::string> target_runner::reconcile(const place& where,
         }
         spdlog::warn("reconciled {} on {}/{} from the ledger (its state write had been lost)",
                      m->id, where.first, where.second);
-        snapshot_->mark_applied(where.first, where.second, m->id, e.checksum);
-        changed = true;
     }
     co_return std::string();
 }
@@ -249,7 +254,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
                                              target_result& result) {
     for (const auto& step : plan.steps) {
         if (step.action == step_action::skip) {
-            result.migrations.push_back(outcome_of(step, false));
+            result.migrations.push_back(skipped(step));
             continue;
         }
         auto& session = *sessions.at({step.connection, step.schema});
@@ -274,26 +279,28 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
         mr.migration_id = step.m->id;
         mr.duration_ms = ms;
         if (applied) {
-            spdlog::info("applied {} on {}/{} in {} ms{}", step.m->id, step.connection,
-                         step.schema, ms, step.out_of_order ? " (out of order)" : "");
+            spdlog::info("applied {} on {}/{} in {} ms{}", step.m->id, step.connection, step.schema,
+                         ms, step.out_of_order ? " (out of order)" : "");
             mr.outcome = migration_outcome::applied;
             if (!recorded) {
                 // The ledger holds the proof; the next run of this target reconciles it.
-                mr.error = "applied, but recording state failed (reconciled from the ledger on "
-                           "the next run): "
-                           + recorded.error().to_string();
+                mr.error =
+                    "applied, but recording state failed (reconciled from the ledger on "
+                    "the next run): "
+                    + recorded.error().to_string();
                 result.error = mr.error;
             }
             result.migrations.push_back(std::move(mr));
             if (!recorded) break;
             continue;
         }
-        spdlog::error("migration {} failed on {}/{}: {}", step.m->id, step.connection,
-                      step.schema, rec.error_message);
+        spdlog::error("migration {} failed on {}/{}: {}", step.m->id, step.connection, step.schema,
+                      rec.error_message);
         mr.outcome = migration_outcome::failed;
         mr.error = rec.error_message;
-        if (!recorded) mr.error += " (recording the failure also failed: "
-                                   + recorded.error().to_string() + ")";
+        if (!recorded)
+            mr.error +=
+                " (recording the failure also failed: " + recorded.error().to_string() + ")";
         result.migrations.push_back(std::move(mr));
         break;  // the rest of this target's plan may depend on it
     }

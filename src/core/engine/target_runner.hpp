@@ -36,10 +36,14 @@ private:
     boost::asio::awaitable<std::string> load_snapshot(const std::string& schema);
     target_plan make_plan(const std::string& connection, const std::string& schema,
                           const std::vector<const migration*>& selected) const;
+    // Sessions for every place the plan writes to that has none yet: locked (and the schema
+    // created) unless read_only.
     boost::asio::awaitable<std::string> open_sessions(const target_plan& plan,
-                                                      session_map& sessions);
+                                                      session_map& sessions, bool read_only);
+    // Folds ledger rows whose state write was lost into the snapshot (and, when `write`, into
+    // the state store). Sets `changed` when it found any.
     boost::asio::awaitable<std::string> reconcile(const place& where, pg::target_session& session,
-                                                  bool& changed);
+                                                  bool& changed, bool write);
     boost::asio::awaitable<std::string> check_requirements(const target_plan& plan,
                                                            session_map& sessions);
     boost::asio::awaitable<void> execute(const target_plan& plan, session_map& sessions,
