@@ -356,23 +356,27 @@ private:
 resolved_dependency resolve_dependency(const registry& reg, const migration& from,
                                        const dependency& dep) {
     resolved_dependency out;
-    const std::string who = "migration " + from.id + " (" + location(from, dep) + ")";
+    // Built only when there is an error to report: this runs for every dependency of every
+    // target of a fan-out.
+    const auto who = [&] { return "migration " + from.id + " (" + location(from, dep) + ")"; };
     std::optional<std::uint64_t> version;
     if (dep.target_type == dependency::kind::version) {
         version = parse_version(dep.target);
         if (!version) {
-            out.error = who + " depends on " + describe(dep) + ": not a version number";
+            out.error = who() + " depends on " + describe(dep) + ": not a version number";
             return out;
         }
     }
+    // Candidates from the registry's indexes; versions compare as numbers, so `@9` names
+    // version 0009 too.
+    const auto& candidates = version ? reg.with_version(*version) : reg.with_name(dep.target);
     std::vector<const migration*> matches;
-    for (const migration& m : reg.all()) {
+    for (const std::size_t i : candidates) {
+        const migration& m = reg.all()[i];
         if (m.id == from.id) continue;  // a migration never satisfies its own dependency
         if (!dep.connection.empty() && m.connection != dep.connection) continue;
         if (!dep.schema.empty() && m.schema != dep.schema) continue;
-        // Versions compare as numbers: `@9` names version 0009 too.
-        const bool hit = version ? m.version_number == *version : m.name == dep.target;
-        if (hit) matches.push_back(&m);
+        matches.push_back(&m);
     }
     if (matches.size() > 1) {
         // An unqualified name shared by several connections reads as "the one next to me".
@@ -382,9 +386,9 @@ resolved_dependency resolve_dependency(const registry& reg, const migration& fro
         if (!same_connection.empty()) matches = std::move(same_connection);
     }
     if (matches.empty()) {
-        out.error = who + " depends on " + describe(dep) + ": no such migration";
+        out.error = who() + " depends on " + describe(dep) + ": no such migration";
     } else if (matches.size() > 1) {
-        out.error = who + ": ambiguous dependency " + describe(dep) + " matches "
+        out.error = who() + ": ambiguous dependency " + describe(dep) + " matches "
                     + join_ids(matches) + "; " + ambiguity_hint(dep, matches);
     } else {
         out.target = matches.front();

@@ -17,7 +17,21 @@ registry::registry(std::vector<migration> migrations) : migrations_(std::move(mi
         const std::string short_alias = m.version + "_" + m.name;
         by_alias_[short_alias].push_back(i);
         by_alias_[m.connection + "_" + short_alias].push_back(i);
+        by_name_[m.name].push_back(i);
+        by_version_[m.version_number].push_back(i);
     }
+}
+
+const std::vector<std::size_t>& registry::with_name(const std::string& name) const {
+    static const std::vector<std::size_t> none;
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? none : it->second;
+}
+
+const std::vector<std::size_t>& registry::with_version(std::uint64_t version) const {
+    static const std::vector<std::size_t> none;
+    auto it = by_version_.find(version);
+    return it == by_version_.end() ? none : it->second;
 }
 
 const migration* registry::find(std::string_view id_or_alias) const {

@@ -35,6 +35,11 @@ public:
     };
     resolved_id resolve(std::string_view input) const;
 
+    // Indexes of the migrations with this name / this numeric version, in registry order
+    // (dependency resolution; all() holds them). Empty when there are none.
+    const std::vector<std::size_t>& with_name(const std::string& name) const;
+    const std::vector<std::size_t>& with_version(std::uint64_t version) const;
+
     // Migrations matching the filter, ordered by (version_number, id).
     std::vector<const migration*> select(const target_filter& filter) const;
 
@@ -42,6 +47,8 @@ private:
     std::vector<migration> migrations_;
     std::unordered_map<std::string, std::size_t> by_id_;
     std::unordered_map<std::string, std::vector<std::size_t>> by_alias_;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>> by_version_;
 };
 
 using registry_ptr = std::shared_ptr<const registry>;
