@@ -8,6 +8,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "core/loader.hpp"
@@ -359,6 +361,43 @@ TEST(ServeConfiguration, TheExamplesBinaryServesItsEmbeddedTreeWithoutSfmPath) {
     EXPECT_EQ(json::parse(body).at("checks").at("migrations_loaded").as_string(),
               std::to_string(expected));
     EXPECT_NE(server.output().find("the embedded tree"), std::string::npos) << server.output();
+}
+
+TEST(ServeConfiguration, TheReloadWatcherPicksUpANewFile) {
+    namespace fs = std::filesystem;
+    bfm::test::create_test_database(state_db);
+    const fs::path tree = fs::temp_directory_path() / ("bfm-watch-" + std::to_string(::getpid()));
+    fs::remove_all(tree);
+    fs::copy(sfm_path, tree, fs::copy_options::recursive);
+    const auto port = bfm::test::free_port();
+    auto env = server_env(port);
+    env["BFM_SFM_PATH"] = tree.string();
+    env["BFM_RELOAD_INTERVAL"] = "200ms";
+    bfm::test::child_process server({BFM_BINARY_PATH, "serve"}, env);
+    auto loaded = [&]() -> std::string {
+        try {
+            auto reply = http_request(port, "GET", "/health");
+            if (reply.status != 200) return "";
+            return std::string(
+                json::parse(reply.body).at("checks").at("migrations_loaded").as_string());
+        } catch (const std::exception&) {
+            return "";
+        }
+    };
+    const auto wait_for = [&](const std::string& value) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+        while (loaded() != value && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return loaded() == value;
+    };
+    const auto before = example_ids("core").size() + example_ids("guard").size()
+                        + example_ids("organization").size();
+    ASSERT_TRUE(wait_for(std::to_string(before))) << server.output();
+    std::ofstream(tree / "postgresql/organization/20990101000000_later.up.sql")
+        << "CREATE TABLE later (id int);\n";
+    EXPECT_TRUE(wait_for(std::to_string(before + 1))) << server.output();
+    fs::remove_all(tree);
 }
 
 TEST(ServeConfiguration, VersionPrintsTheVersion) {
