@@ -68,6 +68,9 @@ public:
         c.http_body_limit = body_limit("BFM_HTTP_BODY_LIMIT", c.http_body_limit);
         c.http_max_connections =
             count("BFM_HTTP_MAX_CONNECTIONS", c.http_max_connections, 1, 1'000'000);
+        c.retry_max =
+            static_cast<int>(count("BFM_RETRY_MAX", static_cast<std::size_t>(c.retry_max), 0, 100));
+        c.max_parallel = count("BFM_MAX_PARALLEL", c.max_parallel, 1, 10'000);
         c.log_level = choice("BFM_LOG_LEVEL", c.log_level, log_levels);
         c.log_format =
             choice("BFM_LOG_FORMAT", c.log_format, std::array<std::string_view, 2>{"text", "json"});

@@ -49,13 +49,15 @@ struct app_config {
     std::uint16_t grpc_port = 9090;        // BFM_GRPC_PORT
     std::string api_token;                 // BFM_API_TOKEN (required)
     state_config state;
-    std::string sfm_path = "./sfm";              // BFM_SFM_PATH
-    bool sfm_path_set = false;  // BFM_SFM_PATH given: the disk tree wins over an embedded one
+    std::string sfm_path = "./sfm";  // BFM_SFM_PATH
+    bool sfm_path_set = false;       // BFM_SFM_PATH given: the disk tree wins over an embedded one
     std::chrono::milliseconds reload_interval{0};  // BFM_RELOAD_INTERVAL: re-scan period, 0 = off
-    std::vector<connection_config> connections;  // sorted by name
+    std::vector<connection_config> connections;    // sorted by name
 
-    std::string tenant_schema_prefix = "cli_";           // BFM_TENANT_SCHEMA_PREFIX
-    std::chrono::milliseconds lock_timeout{5000};        // BFM_LOCK_TIMEOUT
+    std::string tenant_schema_prefix = "cli_";     // BFM_TENANT_SCHEMA_PREFIX
+    std::chrono::milliseconds lock_timeout{5000};  // BFM_LOCK_TIMEOUT
+    int retry_max = 5;  // BFM_RETRY_MAX: retries of lock timeouts and serialization failures
+    std::size_t max_parallel = 64;  // BFM_MAX_PARALLEL: targets migrated at once, all connections
     std::chrono::milliseconds statement_timeout{0};      // BFM_STATEMENT_TIMEOUT (0 = none)
     std::chrono::milliseconds connect_timeout{5000};     // BFM_CONNECT_TIMEOUT
     std::chrono::milliseconds http_read_timeout{30000};  // BFM_HTTP_READ_TIMEOUT

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "core/engine/engine.hpp"
 #include "core/loader.hpp"
@@ -266,8 +269,9 @@ TEST_F(Engine, StatementTimeoutStopsARunawayMigration) {
         << run.targets[0].migrations[0].error;
 }
 
-TEST_F(Engine, LockTimeoutFailsInsteadOfQueueingBehindALongLock) {
+TEST_F(Engine, LockTimeoutFailsOnceRetriesAreSpent) {
     config.lock_timeout = std::chrono::milliseconds(300);
+    config.retry_max = 1;
     start({{"postgresql/core/1_alter.up.sql", "ALTER TABLE public.busy ADD COLUMN c int;\n"}});
     exec_sql(app_db, "CREATE TABLE public.busy (id int)");
     // Another session holds an ACCESS EXCLUSIVE lock while the migration runs.
@@ -280,6 +284,37 @@ TEST_F(Engine, LockTimeoutFailsInsteadOfQueueingBehindALongLock) {
     EXPECT_NE(run.targets[0].migrations[0].error.find("55P03"), std::string::npos)
         << run.targets[0].migrations[0].error;
     ASSERT_TRUE(run_sync(ioc, holder.query("ROLLBACK")));
+}
+
+TEST_F(Engine, RetriesALockTimeoutUntilTheLockIsReleased) {
+    config.lock_timeout = std::chrono::milliseconds(200);
+    config.retry_max = 8;
+    start({{"postgresql/core/1_alter.up.sql", "ALTER TABLE public.busy ADD COLUMN c int;\n"}});
+    exec_sql(app_db, "CREATE TABLE public.busy (id int)");
+    // Another session holds ACCESS EXCLUSIVE on the table for 2 s.
+    bfm::pg::connection holder(ioc.get_executor());
+    ASSERT_TRUE(run_sync(ioc, holder.connect(bfm::test::pg_params(app_db))));
+    ASSERT_TRUE(
+        run_sync(ioc, holder.query("BEGIN; LOCK TABLE public.busy IN ACCESS EXCLUSIVE MODE")));
+    bfm::core::run_result run;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            asio::steady_timer t(ioc, std::chrono::seconds(2));
+            co_await t.async_wait(asio::use_awaitable);
+            co_await holder.query("ROLLBACK");
+        },
+        asio::detached);
+    const auto begin = std::chrono::steady_clock::now();
+    run = migrate(request({"cli_retry"}));
+    EXPECT_GE(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(1900));
+    ASSERT_EQ(outcomes(run.targets[0]), (std::vector{migration_outcome::applied}))
+        << run.targets[0].migrations[0].error;
+    EXPECT_EQ(exec_sql(app_db,
+                       "SELECT count(*) FROM information_schema.columns"
+                       " WHERE table_name = 'busy' AND column_name = 'c'"),
+              "1");
+    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_history"), "1");
 }
 
 TEST_F(Engine, InternalMigrationsRunOnceEvenWhenStartedConcurrently) {

@@ -3,6 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 
 #include "backends/postgresql/pg_endpoint.hpp"
@@ -32,6 +36,16 @@ bool is_inside(const fs::path& root, const fs::path& path) {
     if (ec) return false;
     auto mismatch = std::mismatch(r.begin(), r.end(), p.begin(), p.end());
     return mismatch.first == r.end();
+}
+
+std::string describe_exception(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
 }
 
 }  // namespace
@@ -105,21 +119,38 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
         co_return out;
     }
     const registry_ptr reg = registry_;  // a reindex during the run does not change this run
+    const auto groups = group_targets(*reg, request, *connection);
     run_result result;
-    // Targets run one after another for now; parallel fan-out arrives with the job engine.
-    for (const auto& group : group_targets(*reg, request, *connection)) {
-        if (!group.error.empty()) {
-            target_result failed;
-            failed.connection = connection->name;
-            failed.schema = group.schema;
-            failed.error = group.error;
-            result.targets.push_back(std::move(failed));
-            continue;
+    result.targets.resize(groups.size());
+
+    // Targets run in parallel, at most BFM_MAX_PARALLEL at once and never more than the
+    // connection's session pool can serve; results keep the request's order.
+    const std::size_t workers = std::min({groups.size(), config_.max_parallel,
+                                          static_cast<std::size_t>(connection->max_connections)});
+    std::size_t next = 0;
+    std::size_t running = workers;
+    asio::steady_timer all_done(ex_, asio::steady_timer::time_point::max());
+    auto worker = [&]() -> asio::awaitable<void> {
+        while (next < groups.size()) {
+            const std::size_t i = next++;
+            const auto& group = groups[i];
+            if (!group.error.empty()) {
+                result.targets[i].connection = connection->name;
+                result.targets[i].schema = group.schema;
+                result.targets[i].error = group.error;
+                continue;
+            }
+            target_runner runner(config_, *reg, store_, pools_, request);
+            result.targets[i] = co_await runner.run(connection->name, group.schema, group.selected);
         }
-        target_runner runner(config_, *reg, store_, pools_, request);
-        result.targets.push_back(
-            co_await runner.run(connection->name, group.schema, group.selected));
+    };
+    for (std::size_t w = 0; w < workers; ++w) {
+        asio::co_spawn(ex_, worker(), [&](std::exception_ptr e) {
+            if (e) spdlog::error("target worker failed: {}", describe_exception(e));
+            if (--running == 0) all_done.cancel();
+        });
     }
+    if (workers > 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     out.value = std::move(result);
     co_return out;
 }

@@ -3,8 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <random>
 #include <set>
 
+#include "core/engine/retry_policy.hpp"
 #include "core/engine/step_rendering.hpp"
 #include "core/uuid.hpp"
 
@@ -268,7 +273,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
         rec.origin = request_.origin;
         rec.started_at = std::chrono::system_clock::now();
         const auto started = std::chrono::steady_clock::now();
-        auto applied = co_await session.apply(*step.m, script, rec.attempt_id);
+        auto applied = co_await apply_with_retries(session, step, script, rec.attempt_id);
         rec.finished_at = std::chrono::system_clock::now();
         const auto ms = elapsed_ms(started);
         rec.status = applied ? "applied" : "failed";
@@ -303,6 +308,28 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
                 " (recording the failure also failed: " + recorded.error().to_string() + ")";
         result.migrations.push_back(std::move(mr));
         break;  // the rest of this target's plan may depend on it
+    }
+}
+
+asio::awaitable<pg::status> target_runner::apply_with_retries(pg::target_session& session,
+                                                              const plan_step& step,
+                                                              const std::string& script,
+                                                              const std::string& attempt_id) {
+    // Only transactional migrations are retried: their failed attempt rolled back completely,
+    // ledger row included. A `transaction off` script may have half-run.
+    static thread_local std::mt19937_64 random{std::random_device{}()};
+    for (int attempt = 1;; ++attempt) {
+        auto applied = co_await session.apply(*step.m, script, attempt_id);
+        if (applied || !step.m->transactional || attempt > config_.retry_max
+            || !is_retryable(applied.error())) {
+            co_return applied;
+        }
+        const auto delay = backoff_delay(attempt, random);
+        spdlog::warn("{} on {}/{}: {}; retry {} of {} in {} ms", step.m->id, step.connection,
+                     step.schema, applied.error().to_string(), attempt, config_.retry_max,
+                     delay.count());
+        asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+        co_await timer.async_wait(asio::use_awaitable);
     }
 }
 

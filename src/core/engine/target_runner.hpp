@@ -48,6 +48,11 @@ private:
                                                            session_map& sessions);
     boost::asio::awaitable<void> execute(const target_plan& plan, session_map& sessions,
                                          target_result& result);
+    // Retries lock timeouts, serialization failures and deadlocks (SPEC 3, BFM_RETRY_MAX).
+    boost::asio::awaitable<pg::status> apply_with_retries(pg::target_session& session,
+                                                          const plan_step& step,
+                                                          const std::string& script,
+                                                          const std::string& attempt_id);
     boost::asio::awaitable<void> close_all(session_map& sessions);
     pg::target_options options_for(const std::string& connection) const;
 
