@@ -147,26 +147,38 @@ private:
             add(job, raw_.schemas[i]);
         }
         if (!raw_.environment.empty()) {
-            if (auto e = add_environment(job)) return e;
+            if (auto e = add_environment(job, raw_.environment, "environment", true)) return e;
+        }
+        if (raw_.environments.size() > max_schemas_per_request) return too_many();
+        for (std::size_t i = 0; i < raw_.environments.size(); ++i) {
+            const std::string field = "environments[" + std::to_string(i) + "]";
+            if (auto e = add_environment(job, raw_.environments[i], field, false)) return e;
+        }
+        if (!raw_.schema_selector_like.empty()) {
+            if (raw_.schema_selector_like.size() > 63 * 2) {
+                return make_error("invalid_value", "schema_selector.like",
+                                  "schema_selector.like is longer than 126 characters");
+            }
+            job.schema_selector_like = raw_.schema_selector_like;
         }
         if (job.schemas.size() > max_schemas_per_request) return too_many();
         return std::nullopt;
     }
 
-    std::optional<request_error> add_environment(job_request& job) {
-        const std::string& environment = raw_.environment;
+    std::optional<request_error> add_environment(job_request& job, const std::string& environment,
+                                                 const std::string& field, bool single) {
         if (!is_environment_name(environment)) {
-            return make_error("invalid_environment", "environment",
+            return make_error("invalid_environment", field,
                               "environment " + quote_for_message(environment)
                                   + " is invalid: use only letters, digits and underscores");
         }
         const std::string schema = config_.tenant_schema_prefix + environment;
         if (auto problem = validate_schema_name(schema)) {
             return make_error(
-                "invalid_environment", "environment",
+                "invalid_environment", field,
                 "environment " + quote_for_message(environment) + " gives " + *problem);
         }
-        if (!raw_.schema.empty() && raw_.schema != schema) {
+        if (single && !raw_.schema.empty() && raw_.schema != schema) {
             return make_error("conflicting_fields", "environment",
                               "environment " + quote_for_message(environment) + " means schema "
                                   + quote_for_message(schema) + ", but schema "

@@ -29,6 +29,8 @@ struct raw_up_request {
     std::string schema;                // one schema (also `schema_name`)
     std::vector<std::string> schemas;  // many schemas
     std::string environment;           // -> "{prefix}{environment}"
+    std::vector<std::string> environments;  // each -> "{prefix}{environment}"
+    std::string schema_selector_like;       // schema_selector.like: existing schemas LIKE this
     bool dry_run = false;
     bool ignore_dependencies = false;
     std::vector<std::string> tags;         // target.tags, "key=value"
@@ -47,6 +49,9 @@ struct job_request {
     bool allow_modified = false;  // applied migrations whose file changed are skipped, not refused
     bool strict_order = false;    // refuse pending migrations older than the newest applied one
     std::string environment;      // as given, for {{.Environment}}; else derived from the schema
+    // SPEC 4: every existing schema of the connection matching this LIKE pattern is a target
+    // too, discovered when the request runs (names failing the schema rule are reported).
+    std::string schema_selector_like;
     execution_origin origin;
 };
 

@@ -128,6 +128,24 @@ std::optional<body_error> read_top_level(const json::object& obj, migrate_body_k
             r.read_string_array(v, key, raw.schemas);
         } else if (up && key == "ignore_dependencies") {
             r.read_bool(v, key, raw.ignore_dependencies);
+        } else if (up && key == "environments") {
+            r.read_string_array(v, key, raw.environments);
+        } else if (up && key == "schema_selector") {
+            if (v.is_object()) {
+                for (const auto& sel : v.get_object()) {
+                    if (sel.key() == "like") {
+                        field_reader inner("schema_selector.");
+                        inner.read_string(sel.value(), "like", raw.schema_selector_like);
+                        if (inner.error()) return inner.error();
+                    } else {
+                        field_reader inner("schema_selector.");
+                        inner.unknown(sel.key());
+                        return inner.error();
+                    }
+                }
+            } else if (!v.is_null()) {
+                r.fail(type_error("schema_selector", "an object"));
+            }
         } else if (key == "allow_modified") {
             r.read_bool(v, key, raw.allow_modified);
         } else if (key == "strict_order") {

@@ -257,6 +257,27 @@ TEST_F(EnginePlanning, ReindexRefusesPathsOutsideTheRootAndBrokenTrees) {
     EXPECT_EQ(engine->current_registry()->size(), 1u);  // the running registry is unchanged
 }
 
+TEST_F(EnginePlanning, SchemaSelectorFansOutToTheMatchingSchemasThatExist) {
+    write("postgresql/organization/1_a.up.sql", "CREATE TABLE a (id int);\n");
+    start();
+    exec_sql(app_db, "CREATE SCHEMA cli_sel_1; CREATE SCHEMA cli_sel_2; CREATE SCHEMA other_sel");
+    bfm::core::job_request r;
+    r.connection = "organization";
+    r.filter.connection = "organization";
+    r.schema_selector_like = "cli\\_sel\\_%";
+    auto result = *run_sync(ioc, engine->migrate_up(r)).value;
+    ASSERT_EQ(result.targets.size(), 2u);
+    EXPECT_EQ(result.targets[0].schema, "cli_sel_1");
+    EXPECT_EQ(result.targets[1].schema, "cli_sel_2");
+    EXPECT_TRUE(result.success());
+    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM pg_tables WHERE tablename = 'a'"), "2");
+
+    r.schema_selector_like = "nothing_matches_%";
+    auto none = *run_sync(ioc, engine->migrate_up(r)).value;
+    EXPECT_TRUE(none.targets.empty());
+    EXPECT_TRUE(none.success());
+}
+
 TEST_F(EnginePlanning, OrderBatchOrdersByDependenciesAndResolvesUpstreamIds) {
     write("postgresql/organization/1_a.up.sql", "-- bfm:depends b\n\nSELECT 1;\n");
     write("postgresql/organization/2_b.up.sql", "SELECT 1;\n");

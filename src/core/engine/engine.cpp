@@ -13,6 +13,7 @@
 #include "core/blocking_pool.hpp"
 #include "core/planner.hpp"
 #include "core/registry_diff.hpp"
+#include "core/schema_name.hpp"
 
 namespace bfm::core {
 namespace asio = boost::asio;
@@ -119,9 +120,35 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
         co_return out;
     }
     const registry_ptr reg = registry_;  // a reindex during the run does not change this run
-    const auto groups = group_targets(*reg, request, *connection);
     run_result result;
-    result.targets.resize(groups.size());
+    if (!request.schema_selector_like.empty()) {
+        auto found = co_await discover_schemas(*connection, request.schema_selector_like);
+        if (!found) {
+            out.error = service_error{"connection_unavailable",
+                                      "discovering schemas on " + connection->name
+                                          + " failed: " + found.error().to_string()};
+            co_return out;
+        }
+        for (auto& name : *found) {
+            if (auto problem = validate_schema_name(name)) {
+                target_result bad;
+                bad.connection = connection->name;
+                bad.schema = name;
+                bad.error = "matched schema_selector but " + *problem;
+                result.targets.push_back(std::move(bad));
+            } else if (std::find(request.schemas.begin(), request.schemas.end(), name)
+                       == request.schemas.end()) {
+                request.schemas.push_back(std::move(name));
+            }
+        }
+        if (request.schemas.empty()) {  // a selector that matched nothing means no targets
+            out.value = std::move(result);
+            co_return out;
+        }
+    }
+    const auto groups = group_targets(*reg, request, *connection);
+    const std::size_t first = result.targets.size();
+    result.targets.resize(first + groups.size());
 
     // Targets run in parallel, at most BFM_MAX_PARALLEL at once and never more than the
     // connection's session pool can serve; results keep the request's order.
@@ -134,14 +161,15 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
         while (next < groups.size()) {
             const std::size_t i = next++;
             const auto& group = groups[i];
+            auto& slot = result.targets[first + i];
             if (!group.error.empty()) {
-                result.targets[i].connection = connection->name;
-                result.targets[i].schema = group.schema;
-                result.targets[i].error = group.error;
+                slot.connection = connection->name;
+                slot.schema = group.schema;
+                slot.error = group.error;
                 continue;
             }
             target_runner runner(config_, *reg, store_, pools_, request);
-            result.targets[i] = co_await runner.run(connection->name, group.schema, group.selected);
+            slot = co_await runner.run(connection->name, group.schema, group.selected);
         }
     };
     for (std::size_t w = 0; w < workers; ++w) {
@@ -153,6 +181,19 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
     if (workers > 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     out.value = std::move(result);
     co_return out;
+}
+
+asio::awaitable<pg::result<std::vector<std::string>>> engine::discover_schemas(
+    const connection_config& connection, const std::string& like) {
+    auto session = co_await pools_.at(connection.name)->acquire(config_.connect_timeout * 2);
+    if (!session) co_return session.error();
+    auto rows = co_await session.value()->query(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname",
+        pg::params(like));
+    if (!rows) co_return rows.error();
+    std::vector<std::string> names;
+    for (int i = 0; i < rows->size(); ++i) names.emplace_back(rows->text(i, 0));
+    co_return names;
 }
 
 order_batch_result engine::order_batch(const std::string& connection,

@@ -48,6 +48,9 @@ private:
         std::vector<const migration*> selected;
         std::string error;  // a target that cannot run at all (dynamic without schema)
     };
+    // Existing schemas of the connection matching a LIKE pattern (schema_selector).
+    boost::asio::awaitable<pg::result<std::vector<std::string>>> discover_schemas(
+        const connection_config& connection, const std::string& like);
     std::vector<target_group> group_targets(const registry& reg, const job_request& request,
                                             const connection_config& connection) const;
 
