@@ -218,10 +218,11 @@ TEST(RunResult, OutcomesAndSuccess) {
     EXPECT_EQ(to_string(migration_outcome::failed), "failed");
     EXPECT_EQ(to_string(migration_outcome::would_apply), "would_apply");
 
-    target_result good{"core", "core", {{"1_a", migration_outcome::applied, "", 3}}, ""};
-    target_result skipped{"core", "cli_a", {{"1_a", migration_outcome::skipped, "", 0}}, ""};
-    target_result failed{"core", "cli_b", {{"1_a", migration_outcome::failed, "42P07", 1}}, ""};
-    target_result broken{"core", "cli_c", {}, "connection refused"};
+    target_result good{"core", "core", {{"1_a", migration_outcome::applied, "", 3}}, "", {}};
+    target_result skipped{"core", "cli_a", {{"1_a", migration_outcome::skipped, "", 0}}, "", {}};
+    target_result failed{
+        "core", "cli_b", {{"1_a", migration_outcome::failed, "42P07", 1}}, "", {}};
+    target_result broken{"core", "cli_c", {}, "connection refused", {}};
     EXPECT_TRUE(good.ok());
     EXPECT_TRUE(skipped.ok());
     EXPECT_FALSE(failed.ok());
