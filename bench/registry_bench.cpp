@@ -50,13 +50,12 @@ public:
             applied_[m.id] = recorded_state{"applied", m.checksum};
         }
     }
-    const std::map<std::string, recorded_state>* target(const std::string&,
-                                                        const std::string&) const override {
+    const states* target(const std::string&, const std::string&) const override {
         return &applied_;
     }
 
 private:
-    std::map<std::string, recorded_state> applied_;
+    states applied_;
 };
 
 void load_registry(benchmark::State& state) {

@@ -4,10 +4,10 @@
 #include <charconv>
 #include <cstdint>
 #include <iterator>
+#include <map>
 #include <optional>
-#include <set>
+#include <span>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include "core/planner_graph.hpp"
@@ -91,8 +91,31 @@ std::vector<const migration*> sorted_unique(const std::vector<const migration*>&
     return out;
 }
 
+// True when `ms` is already what sorted_unique() would return: registry::select() gives its
+// selection in (version_number, id) order, so fan-outs never need to sort.
+bool strictly_version_ordered(const std::vector<const migration*>& ms) {
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+        if (ms[i] == nullptr || (i > 0 && !version_less(ms[i - 1], ms[i]))) return false;
+    }
+    return true;
+}
+
+// `ms` in (version_number, id) order without duplicates, copied into `storage` only when it
+// is not so already.
+const std::vector<const migration*>& in_version_order(const std::vector<const migration*>& ms,
+                                                      std::vector<const migration*>& storage) {
+    if (strictly_version_ordered(ms)) return ms;
+    storage = sorted_unique(ms);
+    return storage;
+}
+
 // Plans one target. Phases, in order: place and expand (structural errors), order, diff
 // against recorded state, requirements for the executor.
+//
+// It runs for every target of a fan-out, over every migration of the selection, so the
+// per-migration work avoids allocations: nodes refer to a shared `place` for their
+// (connection, schema) instead of copying strings, the recorded state of a place is fetched
+// once, and dependencies resolved for all nodes share one vector.
 class target_planner {
 public:
     target_planner(const registry& reg, const state_lookup& state, const plan_options& options,
@@ -100,71 +123,125 @@ public:
         : reg_(reg), state_(state), options_(options), plan_(plan) {}
 
     void run(const std::vector<const migration*>& selected) {
-        for (const migration* m : sorted_unique(selected)) {
-            const auto schema = run_schema(*m);
-            if (!schema) {
+        std::vector<const migration*> sorted;
+        const auto& members = in_version_order(selected, sorted);
+        nodes_.reserve(members.size());
+        graph_.reserve(members.size());
+        for (const migration* m : members) {
+            const std::string* schema = run_schema(*m);
+            if (schema == nullptr) {
                 add_error("migration " + m->id + " has a dynamic schema and the request gave none");
                 continue;
             }
-            add_node(m, *schema, false, "");
+            add_node(m, *schema, nullptr);
         }
         if (!options_.ignore_dependencies) expand();
         // Without a valid set there is no order to show, and nothing may run: no steps at all.
         if (!plan_.errors.empty()) return;
 
-        std::vector<const migration*> order;
+        // Node indices (graph and nodes_ share them) in execution order.
+        std::vector<std::size_t> order;
         if (options_.ignore_dependencies) {
-            order = graph_.version_order();
+            order = graph_.version_order_indices();
         } else {
             add_edges();
-            auto sorted = graph_.topological_order();
-            if (!sorted.cycle.empty()) {
-                add_error(cycle_error(sorted.cycle));
+            auto sorted_nodes = graph_.topological_order_indices();
+            if (!sorted_nodes.cycle.empty()) {
+                std::vector<const migration*> cycle;
+                for (std::size_t n : sorted_nodes.cycle) cycle.push_back(nodes_[n].m);
+                add_error(cycle_error(cycle));
                 return;
             }
-            order = std::move(sorted.order);
+            order = std::move(sorted_nodes.order);
         }
         diff(order);
-        if (!options_.ignore_dependencies) collect_requirements();
+        if (!options_.ignore_dependencies) collect_requirements(order);
     }
 
 private:
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+    // A (connection, schema) the plan touches, with what is memoised about it.
+    struct place {
+        // Point to the migrations' strings or to plan_.schema, which all outlive the planner.
+        const std::string* connection = nullptr;
+        const std::string* schema = nullptr;
+        const state_lookup::states* states = nullptr;  // state_.target(connection, schema)
+        bool created = false;                          // some step runs here (collect_requirements)
+        // Nodes placed here that are applied, and the newest of them (see newest_applied()).
+        std::size_t applied_nodes = 0;
+        const migration* newest_node = nullptr;
+        bool newest_known = false;
+        const migration* newest = nullptr;  // newest_applied(), once newest_known
+    };
+
     struct node {
         const migration* m = nullptr;
-        std::string schema;  // run schema
-        bool added = false;  // by expansion (plan_step::dependency)
-        std::string reason;
-        const recorded_state* recorded = nullptr;  // at (m->connection, schema)
-        // Every dependency that resolved, whether it ended up in the plan or not.
-        std::vector<std::pair<const dependency*, const migration*>> resolved;
-        bool runs() const { return !is_applied(recorded); }
+        std::size_t place = 0;                     // where it runs (m->connection, run schema)
+        const migration* dependency_of = nullptr;  // added by expansion for this migration
+        const recorded_state* recorded = nullptr;  // at its place
+        bool applied = false;                      // is_applied(recorded)
+        // Every dependency that resolved, whether it ended up in the plan or not:
+        // resolved_[first_resolved, first_resolved + resolved_count).
+        std::size_t first_resolved = 0;
+        std::size_t resolved_count = 0;
+        bool runs() const { return !applied; }
     };
 
     // Fixed migrations run in their declared schema, dynamic ones in the target's run schema;
-    // nullopt when a dynamic one has nowhere to run.
-    std::optional<std::string> run_schema(const migration& m) const {
-        if (!m.is_dynamic()) return m.schema;
-        if (plan_.schema.empty()) return std::nullopt;
-        return plan_.schema;
+    // nullptr when a dynamic one has nowhere to run.
+    const std::string* run_schema(const migration& m) const {
+        if (!m.is_dynamic()) return &m.schema;
+        if (plan_.schema.empty()) return nullptr;
+        return &plan_.schema;
     }
 
-    const recorded_state* recorded(const std::string& connection, const std::string& schema,
-                                   const std::string& id) const {
-        const auto* states = state_.target(connection, schema);
+    // Index of the place (connection, schema) in places_, or `none` when the plan never touched
+    // it. Consecutive migrations nearly always share a place, so the last one is tried first.
+    std::size_t find_place(const std::string& connection, const std::string& schema) const {
+        if (last_place_ < places_.size()) {
+            const place& p = places_[last_place_];
+            // Dynamic migrations all run in plan_.schema: the same string, no need to compare.
+            const bool same_schema = p.schema == &schema || *p.schema == schema;
+            if (same_schema && *p.connection == connection) return last_place_;
+        }
+        auto it = place_index_.find({connection, schema});
+        return it == place_index_.end() ? none : it->second;
+    }
+
+    std::size_t place_of(const std::string& connection, const std::string& schema) {
+        std::size_t i = find_place(connection, schema);
+        if (i == none) {
+            i = places_.size();
+            places_.push_back({&connection, &schema, state_.target(connection, schema)});
+            place_index_.emplace(
+                std::make_pair(std::string_view(connection), std::string_view(schema)), i);
+        }
+        last_place_ = i;
+        return i;
+    }
+
+    const recorded_state* recorded(std::size_t at, const std::string& id) const {
+        const auto* states = places_[at].states;
         if (states == nullptr) return nullptr;
         auto it = states->find(id);
         return it == states->end() ? nullptr : &it->second;
     }
 
-    void add_node(const migration* m, std::string schema, bool added, std::string reason) {
-        node n;
+    void add_node(const migration* m, const std::string& schema, const migration* dependency_of) {
+        // Filled in place: copying a finished node in cost more than the rest of this function
+        // (partial stores read back as a whole stall the store buffer).
+        node& n = nodes_.emplace_back();
         n.m = m;
-        n.recorded = recorded(m->connection, schema, m->id);
-        n.schema = std::move(schema);
-        n.added = added;
-        n.reason = std::move(reason);
-        index_.emplace(m, nodes_.size());
-        nodes_.push_back(std::move(n));
+        n.place = place_of(m->connection, schema);
+        n.recorded = recorded(n.place, m->id);
+        n.applied = is_applied(n.recorded);
+        n.dependency_of = dependency_of;
+        if (n.applied) {
+            place& p = places_[n.place];
+            ++p.applied_nodes;
+            if (p.newest_node == nullptr || newer(*m, *p.newest_node)) p.newest_node = m;
+        }
         graph_.add(m);
     }
 
@@ -181,58 +258,65 @@ private:
         for (std::size_t i = 0; i < nodes_.size(); ++i) {
             const migration* m = nodes_[i].m;
             const bool runs = nodes_[i].runs();
+            nodes_[i].first_resolved = resolved_.size();
             for (const dependency& dep : m->dependencies) {
                 resolved_dependency r = resolve_dependency(reg_, *m, dep);
                 if (!r.error.empty()) {
                     add_error(std::move(r.error));
                     continue;
                 }
-                nodes_[i].resolved.emplace_back(&dep, r.target);
+                resolved_.emplace_back(&dep, r.target);
+                ++nodes_[i].resolved_count;
                 const migration* d = r.target;
                 // Already in the set: only an edge (added once the set is complete). A migration
                 // already applied on this target runs nothing, so it needs none of its pending
                 // dependencies now: pulling them in would run them (possibly on another
                 // connection) as a side effect of a plan that has nothing to do.
-                if (index_.count(d) != 0 || !runs) continue;
-                const auto schema = run_schema(*d);
-                if (!schema) {
+                if (graph_.contains(d) || !runs) continue;
+                const std::string* schema = run_schema(*d);
+                if (schema == nullptr) {
                     add_error("migration " + d->id + " (dependency of " + m->id
                               + ") has a dynamic schema and the request gave none");
                     continue;
                 }
                 // State of the dependency where IT runs for this target: a dynamic dependency
                 // applied for cli_a does not satisfy cli_b (upstream checked a global flag).
-                if (is_applied(recorded(d->connection, *schema, d->id))) continue;
-                add_node(d, *schema, true, "dependency of " + m->id);
+                if (is_applied(recorded(place_of(d->connection, *schema), d->id))) continue;
+                add_node(d, *schema, m);
             }
         }
     }
 
     void add_edges() {
-        for (const node& n : nodes_) {
-            for (const auto& [dep, d] : n.resolved) {
-                if (graph_.contains(d)) graph_.add_edge(d, n.m);
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            for (const auto& [dep, d] : resolved_of(nodes_[i])) {
+                const std::size_t from = graph_.find(d);
+                if (from != dependency_graph::npos) graph_.add_edge_at(from, i);
             }
         }
     }
 
-    const node& node_of(const migration* m) const { return nodes_[index_.at(m)]; }
+    std::span<const std::pair<const dependency*, const migration*>> resolved_of(
+        const node& n) const {
+        return {resolved_.data() + n.first_resolved, n.resolved_count};
+    }
 
-    void diff(const std::vector<const migration*>& order) {
-        for (const migration* m : order) {
-            const node& n = node_of(m);
-            plan_step step;
-            step.m = m;
-            step.connection = m->connection;
-            step.schema = n.schema;
-            step.dependency = n.added;
-            step.reason = n.reason;
-            if (is_applied(n.recorded)) {
+    void diff(const std::vector<std::size_t>& order) {
+        plan_.steps.reserve(order.size());
+        for (const std::size_t i : order) {
+            const node& n = nodes_[i];
+            // Every field given: emplace_back() without them would zero the whole step first.
+            plan_step& step = plan_.steps.emplace_back(
+                n.m, n.m->connection, *places_[n.place].schema, step_action::run, std::string(),
+                n.dependency_of != nullptr, false);
+            if (n.applied) {
                 diff_applied(step, n.recorded->checksum);
             } else {
-                check_order(step);
+                if (n.dependency_of != nullptr) {
+                    step.reason = "dependency of " + n.dependency_of->id;
+                }
+                check_order(step, n.place);
             }
-            plan_.steps.push_back(std::move(step));
         }
     }
 
@@ -253,8 +337,8 @@ private:
     }
 
     // A migration that runs after a newer one of its connection was applied in the same place.
-    void check_order(plan_step& step) {
-        const migration* newest = newest_applied(step.connection, step.schema);
+    void check_order(plan_step& step, std::size_t at) {
+        const migration* newest = newest_applied(at);
         if (newest == nullptr || step.m->version_number >= newest->version_number) return;
         step.out_of_order = true;
         if (options_.strict_order) {
@@ -264,33 +348,49 @@ private:
         }
     }
 
-    const migration* newest_applied(const std::string& connection, const std::string& schema) {
-        const auto key = std::make_pair(connection, schema);
-        if (auto it = newest_.find(key); it != newest_.end()) return it->second;
+    // Newer in the sense of newest_applied(): higher version; among equal versions (hash order
+    // is arbitrary) the lowest ID, whatever order the rows come in.
+    static bool newer(const migration& a, const migration& b) {
+        return a.version_number > b.version_number
+               || (a.version_number == b.version_number && a.id < b.id);
+    }
+
+    // The newest migration of the place's connection recorded as applied there.
+    const migration* newest_applied(std::size_t at) {
+        place& p = places_[at];
+        if (p.newest_known) return p.newest;
+        p.newest_known = true;
+        p.newest = p.newest_node;
+        if (p.states == nullptr) return p.newest;
+        // Each applied node found its own row here. When there are no other applied rows, the
+        // nodes' rows are all of them and the newest node is the answer: no need to look every
+        // row's ID up in the registry, which costs as much as planning the nodes.
+        const auto applied_rows =
+            std::count_if(p.states->begin(), p.states->end(),
+                          [](const auto& row) { return is_applied(&row.second); });
+        if (static_cast<std::size_t>(applied_rows) == p.applied_nodes) return p.newest;
         const migration* best = nullptr;
-        if (const auto* states = state_.target(connection, schema)) {
-            for (const auto& [id, st] : *states) {
-                if (st.status != "applied") continue;
-                const migration* m = reg_.find(id);
-                // Rows of migrations whose files are gone, or of other connections, say nothing
-                // about the order of this connection's files.
-                if (m == nullptr || m->connection != connection) continue;
-                if (best == nullptr || m->version_number > best->version_number) best = m;
-            }
+        for (const auto& [id, st] : *p.states) {
+            if (st.status != "applied") continue;
+            const migration* m = reg_.find(id);
+            // Rows of migrations whose files are gone, or of other connections, say nothing
+            // about the order of this connection's files.
+            if (m == nullptr || m->connection != *p.connection) continue;
+            if (best == nullptr || newer(*m, *best)) best = m;
         }
-        newest_.emplace(key, best);
+        p.newest = best;
         return best;
     }
 
-    void require_schema(const std::set<std::pair<std::string, std::string>>& created,
-                        const std::string& connection, const std::string& schema) {
+    void require_schema(const std::string& connection, const std::string& schema) {
         // The executor creates the schema of every step it runs before running it.
-        if (created.count({connection, schema}) != 0) return;
+        const std::size_t at = find_place(connection, schema);
+        if (at != none && places_[at].created) return;
         auto& required = plan_.required_schemas;
-        const auto entry = std::make_pair(connection, schema);
-        if (std::find(required.begin(), required.end(), entry) == required.end()) {
-            required.push_back(entry);
-        }
+        const bool known = std::any_of(required.begin(), required.end(), [&](const auto& r) {
+            return r.first == connection && r.second == schema;
+        });
+        if (!known) required.emplace_back(connection, schema);
     }
 
     void require_table(const std::string& connection, const std::string& schema,
@@ -304,37 +404,32 @@ private:
 
     // depends-schema of the steps that run, and requires_schema / requires_table of their
     // dependencies (upstream never checked requires_table: its check sat behind a condition
-    // that could not be true).
-    void collect_requirements() {
-        std::set<std::pair<std::string, std::string>> created;
-        std::set<const migration*> running;
-        for (const plan_step& s : plan_.steps) {
-            if (s.action != step_action::run) continue;
-            created.emplace(s.connection, s.schema);
-            running.insert(s.m);
+    // that could not be true). `order`: the node of each step.
+    void collect_requirements(const std::vector<std::size_t>& order) {
+        for (const node& n : nodes_) {
+            if (n.runs()) places_[n.place].created = true;
         }
-        for (const plan_step& s : plan_.steps) {
-            if (s.action != step_action::run) continue;
-            for (const std::string& name : s.m->depends_schemas) {
-                require_schema(created, s.connection, name);
+        for (const std::size_t i : order) {
+            const node& n = nodes_[i];
+            if (!n.runs()) continue;
+            for (const std::string& name : n.m->depends_schemas) {
+                require_schema(n.m->connection, name);
             }
-            for (const auto& [dep, d] : node_of(s.m).resolved) {
+            for (const auto& [dep, d] : resolved_of(n)) {
                 // Where the dependency lives for this target; a dynamic one without a run schema
                 // was already reported as an error.
-                std::optional<std::string> d_schema;
-                if (index_.count(d) != 0) {
-                    d_schema = node_of(d).schema;
-                } else {
-                    d_schema = run_schema(*d);
-                }
-                if (!d_schema) continue;
+                const std::size_t j = graph_.find(d);
+                const std::string* d_schema =
+                    j != dependency_graph::npos ? places_[nodes_[j].place].schema : run_schema(*d);
+                if (d_schema == nullptr) continue;
                 if (!dep->requires_schema.empty()) {
-                    require_schema(created, d->connection, dep->requires_schema);
+                    require_schema(d->connection, dep->requires_schema);
                 }
                 // A dependency this plan runs is assumed to create the table it is required for
                 // (that is what it is there for, and the table cannot be checked before it ran);
                 // one applied earlier must have left it in place.
-                if (!dep->requires_table.empty() && running.count(d) == 0) {
+                const bool running = j != dependency_graph::npos && nodes_[j].runs();
+                if (!dep->requires_table.empty() && !running) {
                     require_table(d->connection, *d_schema, dep->requires_table);
                 }
             }
@@ -345,10 +440,12 @@ private:
     const state_lookup& state_;
     const plan_options& options_;
     target_plan& plan_;
-    std::vector<node> nodes_;
-    std::unordered_map<const migration*, std::size_t> index_;
+    std::vector<node> nodes_;  // same indices as graph_
     dependency_graph graph_;
-    std::map<std::pair<std::string, std::string>, const migration*> newest_;
+    std::vector<std::pair<const dependency*, const migration*>> resolved_;
+    std::vector<place> places_;
+    std::map<std::pair<std::string_view, std::string_view>, std::size_t> place_index_;
+    std::size_t last_place_ = none;
 };
 
 }  // namespace
@@ -370,13 +467,36 @@ resolved_dependency resolve_dependency(const registry& reg, const migration& fro
     // Candidates from the registry's indexes; versions compare as numbers, so `@9` names
     // version 0009 too.
     const auto& candidates = version ? reg.with_version(*version) : reg.with_name(dep.target);
+    const auto matches_dep = [&](const migration& m) {
+        if (m.id == from.id) return false;  // a migration never satisfies its own dependency
+        if (!dep.connection.empty() && m.connection != dep.connection) return false;
+        return dep.schema.empty() || m.schema == dep.schema;
+    };
+    // The answer nearly always is a single match, or a single one in the same connection (see
+    // below): found without building lists, since this runs for every target of a fan-out.
+    const migration* match = nullptr;
+    const migration* same_connection_match = nullptr;
+    std::size_t match_count = 0;
+    std::size_t same_connection_count = 0;
+    for (const std::size_t i : candidates) {
+        const migration& m = reg.all()[i];
+        if (!matches_dep(m)) continue;
+        match = &m;
+        ++match_count;
+        if (m.connection == from.connection) {
+            same_connection_match = &m;
+            ++same_connection_count;
+        }
+    }
+    if (match_count == 1 || (match_count > 1 && same_connection_count == 1)) {
+        out.target = match_count == 1 ? match : same_connection_match;
+        return out;
+    }
+    // None or ambiguous: the lists for the message.
     std::vector<const migration*> matches;
     for (const std::size_t i : candidates) {
         const migration& m = reg.all()[i];
-        if (m.id == from.id) continue;  // a migration never satisfies its own dependency
-        if (!dep.connection.empty() && m.connection != dep.connection) continue;
-        if (!dep.schema.empty() && m.schema != dep.schema) continue;
-        matches.push_back(&m);
+        if (matches_dep(m)) matches.push_back(&m);
     }
     if (matches.size() > 1) {
         // An unqualified name shared by several connections reads as "the one next to me".
@@ -408,8 +528,10 @@ target_plan plan_target(const registry& reg, const std::vector<const migration*>
 
 order_result order_by_dependencies(const registry& reg, const std::vector<const migration*>& set) {
     order_result out;
-    const std::vector<const migration*> members = sorted_unique(set);
+    std::vector<const migration*> storage;
+    const auto& members = in_version_order(set, storage);
     dependency_graph graph;
+    graph.reserve(members.size());
     for (const migration* m : members) graph.add(m);
     std::string errors;
     for (const migration* m : members) {

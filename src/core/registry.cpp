@@ -35,9 +35,8 @@ const std::vector<std::size_t>& registry::with_version(std::uint64_t version) co
 }
 
 const migration* registry::find(std::string_view id_or_alias) const {
-    const std::string key(id_or_alias);
-    if (auto it = by_id_.find(key); it != by_id_.end()) return &migrations_[it->second];
-    auto it = by_alias_.find(key);
+    if (auto it = by_id_.find(id_or_alias); it != by_id_.end()) return &migrations_[it->second];
+    auto it = by_alias_.find(id_or_alias);
     if (it == by_alias_.end()) return nullptr;
     // The two alias forms of one migration differ in length, so every entry is a distinct
     // migration and more than one means the alias is ambiguous.

@@ -1,6 +1,7 @@
 #pragma once
 // Immutable set of loaded migrations with lookups by ID and alias.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,9 +45,20 @@ public:
     std::vector<const migration*> select(const target_filter& filter) const;
 
 private:
+    // Lets find() look up a string_view without building a std::string: the planner calls it
+    // for every recorded row of every target.
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    template <typename T>
+    using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
+
     std::vector<migration> migrations_;
-    std::unordered_map<std::string, std::size_t> by_id_;
-    std::unordered_map<std::string, std::vector<std::size_t>> by_alias_;
+    string_map<std::size_t> by_id_;
+    string_map<std::vector<std::size_t>> by_alias_;
     std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
     std::unordered_map<std::uint64_t, std::vector<std::size_t>> by_version_;
 };

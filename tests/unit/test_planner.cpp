@@ -50,8 +50,7 @@ dependency on_version(std::string version, std::string connection = "") {
 
 class fake_state final : public state_lookup {
 public:
-    const std::map<std::string, recorded_state>* target(const std::string& connection,
-                                                        const std::string& schema) const override {
+    const states* target(const std::string& connection, const std::string& schema) const override {
         auto it = targets_.find({connection, schema});
         return it == targets_.end() ? nullptr : &it->second;
     }
@@ -68,7 +67,7 @@ public:
     }
 
 private:
-    std::map<std::pair<std::string, std::string>, std::map<std::string, recorded_state>> targets_;
+    std::map<std::pair<std::string, std::string>, states> targets_;
 };
 
 const migration* get(const registry& r, const std::string& id) {

@@ -9,8 +9,8 @@ state_snapshot::state_snapshot(std::map<key, std::map<std::string, state::migrat
     }
 }
 
-const std::map<std::string, recorded_state>* state_snapshot::target(
-    const std::string& connection, const std::string& schema) const {
+const state_lookup::states* state_snapshot::target(const std::string& connection,
+                                                   const std::string& schema) const {
     auto it = targets_.find({connection, schema});
     return it == targets_.end() ? nullptr : &it->second;
 }

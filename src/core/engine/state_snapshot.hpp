@@ -16,15 +16,14 @@ public:
 
     explicit state_snapshot(std::map<key, std::map<std::string, state::migration_state>> rows);
 
-    const std::map<std::string, recorded_state>* target(const std::string& connection,
-                                                        const std::string& schema) const override;
+    const states* target(const std::string& connection, const std::string& schema) const override;
 
     // A migration found committed in a target's ledger (reconciliation).
     void mark_applied(const std::string& connection, const std::string& schema,
                       const std::string& migration_id, const std::string& checksum);
 
 private:
-    std::map<key, std::map<std::string, recorded_state>> targets_;
+    std::map<key, states> targets_;
 };
 
 }  // namespace bfm::core
