@@ -305,10 +305,11 @@ private:
         plan_.steps.reserve(order.size());
         for (const std::size_t i : order) {
             const node& n = nodes_[i];
-            // Every field given: emplace_back() without them would zero the whole step first.
+            // Every field given (braces: clang 14, which builds the fuzzers, has no parenthesised
+            // aggregate initialisation); a default-constructed step would be zeroed first.
             plan_step& step = plan_.steps.emplace_back(
-                n.m, n.m->connection, *places_[n.place].schema, step_action::run, std::string(),
-                n.dependency_of != nullptr, false);
+                plan_step{n.m, n.m->connection, *places_[n.place].schema, step_action::run,
+                          std::string(), n.dependency_of != nullptr, false});
             if (n.applied) {
                 diff_applied(step, n.recorded->checksum);
             } else {

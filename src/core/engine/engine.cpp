@@ -147,6 +147,19 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
         }
     }
     const auto groups = group_targets(*reg, request, *connection);
+    // One state query for the whole fan-out instead of one per target.
+    std::shared_ptr<const state_snapshot::table> preloaded;
+    if (groups.size() > 1) {
+        std::vector<std::string> schemas;
+        for (const auto& g : groups) schemas.push_back(g.schema);
+        auto rows = co_await store_.load_schemas(schemas_to_read(*reg, schemas));
+        if (!rows) {
+            out.error = service_error{"state_unavailable",
+                                      "reading state failed: " + rows.error().to_string()};
+            co_return out;
+        }
+        preloaded = state_snapshot::make_table(std::move(*rows));
+    }
     const std::size_t first = result.targets.size();
     result.targets.resize(first + groups.size());
 
@@ -168,7 +181,7 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
                 slot.error = group.error;
                 continue;
             }
-            target_runner runner(config_, *reg, store_, pools_, request);
+            target_runner runner(config_, *reg, store_, pools_, request, preloaded);
             slot = co_await runner.run(connection->name, group.schema, group.selected);
         }
     };

@@ -2,22 +2,35 @@
 
 namespace bfm::core {
 
-state_snapshot::state_snapshot(std::map<key, std::map<std::string, state::migration_state>> rows) {
+std::shared_ptr<const state_snapshot::table> state_snapshot::make_table(
+    std::map<key, std::map<std::string, state::migration_state>> rows) {
+    auto out = std::make_shared<table>();
     for (auto& [target, migrations] : rows) {
-        auto& out = targets_[target];
-        for (auto& [id, st] : migrations) out[id] = recorded_state{st.status, st.checksum};
+        auto& states = (*out)[target];
+        for (auto& [id, st] : migrations) states[id] = recorded_state{st.status, st.checksum};
     }
+    return out;
 }
+
+state_snapshot::state_snapshot(std::shared_ptr<const table> rows) : rows_(std::move(rows)) {}
 
 const state_lookup::states* state_snapshot::target(const std::string& connection,
                                                    const std::string& schema) const {
-    auto it = targets_.find({connection, schema});
-    return it == targets_.end() ? nullptr : &it->second;
+    const key k{connection, schema};
+    if (auto it = overlay_.find(k); it != overlay_.end()) return &it->second;
+    auto it = rows_->find(k);
+    return it == rows_->end() ? nullptr : &it->second;
 }
 
 void state_snapshot::mark_applied(const std::string& connection, const std::string& schema,
                                   const std::string& migration_id, const std::string& checksum) {
-    targets_[{connection, schema}][migration_id] = recorded_state{"applied", checksum};
+    const key k{connection, schema};
+    auto it = overlay_.find(k);
+    if (it == overlay_.end()) {
+        auto shared = rows_->find(k);
+        it = overlay_.emplace(k, shared == rows_->end() ? states{} : shared->second).first;
+    }
+    it->second[migration_id] = recorded_state{"applied", checksum};
 }
 
 }  // namespace bfm::core

@@ -1,7 +1,10 @@
 #pragma once
-// The recorded state the planner sees for one target run, read in one query.
+// The recorded state the planner sees for one target run. The rows themselves are shared and
+// immutable (one query can serve every target of a fan-out); what a run learns on its own
+// (ledger reconciliation) goes into a small overlay of its own.
 
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -13,8 +16,13 @@ namespace bfm::core {
 class state_snapshot final : public state_lookup {
 public:
     using key = std::pair<std::string, std::string>;  // (connection, schema)
+    using table = std::map<key, states>;
 
-    explicit state_snapshot(std::map<key, std::map<std::string, state::migration_state>> rows);
+    // Converts state store rows once, for any number of snapshots to share.
+    static std::shared_ptr<const table> make_table(
+        std::map<key, std::map<std::string, state::migration_state>> rows);
+
+    explicit state_snapshot(std::shared_ptr<const table> rows);
 
     const states* target(const std::string& connection, const std::string& schema) const override;
 
@@ -23,7 +31,8 @@ public:
                       const std::string& migration_id, const std::string& checksum);
 
 private:
-    std::map<key, states> targets_;
+    std::shared_ptr<const table> rows_;
+    table overlay_;  // targets this run changed: a full copy of their rows, then the change
 };
 
 }  // namespace bfm::core

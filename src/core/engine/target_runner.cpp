@@ -50,8 +50,14 @@ migration_result would_run_or_skip(const plan_step& step) {
 
 target_runner::target_runner(const app_config& config, const registry& registry,
                              state::state_store& store, const pool_map& pools,
-                             const job_request& request)
-    : config_(config), registry_(registry), store_(store), pools_(pools), request_(request) {}
+                             const job_request& request,
+                             std::shared_ptr<const state_snapshot::table> preloaded)
+    : config_(config),
+      registry_(registry),
+      store_(store),
+      pools_(pools),
+      request_(request),
+      preloaded_(std::move(preloaded)) {}
 
 pg::target_options target_runner::options_for(const std::string& connection) const {
     pg::target_options options;
@@ -61,16 +67,22 @@ pg::target_options target_runner::options_for(const std::string& connection) con
     return options;
 }
 
-asio::awaitable<std::string> target_runner::load_snapshot(const std::string& schema) {
-    // The target's own schema plus every declared schema: where fixed dependencies live.
-    std::set<std::string> schemas;
-    if (!schema.empty()) schemas.insert(schema);
-    for (const auto& m : registry_.all()) {
+std::vector<std::string> schemas_to_read(const registry& reg,
+                                         const std::vector<std::string>& target_schemas) {
+    // The targets' own schemas plus every declared schema: where fixed dependencies live.
+    std::set<std::string> schemas(target_schemas.begin(), target_schemas.end());
+    schemas.erase("");
+    for (const auto& m : reg.all()) {
         if (!m.schema.empty()) schemas.insert(m.schema);
     }
-    auto rows = co_await store_.load_schemas({schemas.begin(), schemas.end()});
+    return {schemas.begin(), schemas.end()};
+}
+
+asio::awaitable<std::string> target_runner::load_snapshot(const std::string& schema) {
+    auto rows = co_await store_.load_schemas(
+        schemas_to_read(registry_, std::vector<std::string>(1, schema)));
     if (!rows) co_return "reading state failed: " + rows.error().to_string();
-    snapshot_ = std::make_unique<state_snapshot>(std::move(*rows));
+    snapshot_ = std::make_unique<state_snapshot>(state_snapshot::make_table(std::move(*rows)));
     co_return std::string();
 }
 
@@ -89,7 +101,11 @@ asio::awaitable<target_result> target_runner::run(const std::string& connection,
     target_result result;
     result.connection = connection;
     result.schema = schema;
-    if (auto problem = co_await load_snapshot(schema); !problem.empty()) {
+    // A fan-out reads the state of all its targets in one query (engine::migrate_up): a target
+    // that turns out to have nothing to do then costs no query of its own.
+    if (preloaded_) {
+        snapshot_ = std::make_unique<state_snapshot>(preloaded_);
+    } else if (auto problem = co_await load_snapshot(schema); !problem.empty()) {
         result.error = problem;
         co_return result;
     }

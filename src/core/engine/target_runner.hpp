@@ -22,8 +22,10 @@ using pool_map = std::map<std::string, std::shared_ptr<pg::pool>>;  // by connec
 
 class target_runner {
 public:
+    // `preloaded`: state rows already read for this target (and others); null = read them.
     target_runner(const app_config& config, const registry& registry, state::state_store& store,
-                  const pool_map& pools, const job_request& request);
+                  const pool_map& pools, const job_request& request,
+                  std::shared_ptr<const state_snapshot::table> preloaded = nullptr);
 
     boost::asio::awaitable<target_result> run(const std::string& connection,
                                               const std::string& schema,
@@ -61,7 +63,12 @@ private:
     state::state_store& store_;
     const pool_map& pools_;
     const job_request& request_;
+    std::shared_ptr<const state_snapshot::table> preloaded_;
     std::unique_ptr<state_snapshot> snapshot_;
 };
+
+// Schemas whose state a plan for these targets may read: theirs and every declared schema.
+std::vector<std::string> schemas_to_read(const registry& reg,
+                                         const std::vector<std::string>& target_schemas);
 
 }  // namespace bfm::core
