@@ -24,10 +24,11 @@ if ! [[ $SECONDS_PER_TARGET =~ ^[0-9]+$ ]]; then
   exit 2
 fi
 BUILD_DIR=$ROOT/build-fuzz
-TARGETS=(fuzz_loader_paired fuzz_loader_single_file fuzz_go_stub fuzz_json_migration fuzz_template)
+TARGETS=(fuzz_loader_paired fuzz_loader_single_file fuzz_go_stub fuzz_json_migration fuzz_template
+  fuzz_sql_statements)
 declare -A DICTS=(
   [fuzz_loader_paired]=loader [fuzz_loader_single_file]=loader [fuzz_go_stub]=go_stub
-  [fuzz_json_migration]=json_migration [fuzz_template]=template
+  [fuzz_json_migration]=json_migration [fuzz_template]=template [fuzz_sql_statements]=sql_statements
 )
 start=$SECONDS
 

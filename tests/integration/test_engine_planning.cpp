@@ -200,16 +200,32 @@ TEST_F(EnginePlanning, TemplatesRenderTheSameInDryRunAndRealRun) {
 TEST_F(EnginePlanning, TransactionOffRunsStatementsThatRefuseTransactions) {
     write("postgresql/organization/1_a.up.sql", "CREATE TABLE a (id int);\n");
     write("postgresql/organization/2_idx.up.sql",
-          "-- bfm:transaction off\n\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n");
+          "-- bfm:transaction off\n\nCREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n"
+          "CREATE INDEX CONCURRENTLY a_id2_idx ON a (id);\n");
     start();
     auto result = run("organization", {"cli_tx"});
     EXPECT_TRUE(result.success()) << (result.targets[0].migrations.empty()
                                           ? result.targets[0].error
                                           : result.targets[0].migrations.back().error);
-    EXPECT_EQ(exec_sql(app_db,
-                       "SELECT count(*) FROM pg_indexes WHERE indexname = 'a_id_idx'"
-                       " AND schemaname = 'cli_tx'"),
-              "1");
+    EXPECT_EQ(
+        exec_sql(app_db,
+                 "SELECT count(*) FROM pg_indexes WHERE indexname IN ('a_id_idx', 'a_id2_idx')"
+                 " AND schemaname = 'cli_tx'"),
+        "2");
+}
+
+TEST_F(EnginePlanning, ATransactionOffFailureNamesTheStatementAndLine) {
+    write("postgresql/organization/1_a.up.sql",
+          "-- bfm:transaction off\n\nCREATE TABLE a (id int);\nCREATE INDEX CONCURRENTLY x ON a\n"
+          "  (id) WHERE no_such_column > 0;\n");
+    start();
+    auto result = run("organization", {"cli_txf"});
+    ASSERT_FALSE(result.success());
+    const auto& error = result.targets[0].migrations.back().error;
+    EXPECT_NE(error.find("statement 2 of 2"), std::string::npos) << error;
+    EXPECT_NE(error.find("line 5"), std::string::npos) << error;
+    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'cli_txf'"),
+              "1");  // no transaction: the first statement stays, as the message says
 }
 
 TEST_F(EnginePlanning, ReindexMarksVanishedMigrationsMissingAndKeepsHistory) {

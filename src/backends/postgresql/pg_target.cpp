@@ -1,6 +1,10 @@
 #include "backends/postgresql/pg_target.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include "backends/postgresql/pg_quote.hpp"
+#include "core/sql_statements.hpp"
 
 namespace bfm::pg {
 namespace asio = boost::asio;
@@ -112,11 +116,10 @@ asio::awaitable<result<std::vector<ledger_entry>>> target_session::ledger_entrie
 asio::awaitable<status> target_session::apply(const core::migration& m, std::string_view script,
                                               const std::string& attempt_id) {
     if (!m.transactional) co_return co_await apply_without_transaction(m, script, attempt_id);
-    const auto statement_timeout =
-        m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
-    std::string settings = "search_path TO " + quote_ident(schema_)
-                           + ", public; SET LOCAL lock_timeout = "
-                           + quote_literal(millis(options_.lock_timeout));
+    const auto statement_timeout = m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
+    std::string settings =
+        "search_path TO " + quote_ident(schema_)
+        + ", public; SET LOCAL lock_timeout = " + quote_literal(millis(options_.lock_timeout));
     if (statement_timeout.count() > 0) {
         settings += "; SET LOCAL statement_timeout = " + quote_literal(millis(statement_timeout));
     }
@@ -144,24 +147,37 @@ asio::awaitable<status> target_session::apply(const core::migration& m, std::str
     co_return status{};
 }
 
-// `-- bfm:transaction off`: the script runs in autocommit (CREATE INDEX CONCURRENTLY...). The
-// session settings are set for it and reset after; the ledger row is written once the script
-// has succeeded. Statement-level progress and resume belong to the job engine.
+// `-- bfm:transaction off`: the script runs in autocommit, one statement at a time (several
+// statements in one simple query would form an implicit transaction, which CREATE INDEX
+// CONCURRENTLY refuses). The session settings are set for it and reset after; the ledger row is
+// written once every statement has succeeded. Progress records and resume at the failed
+// statement belong to the job engine.
 asio::awaitable<status> target_session::apply_without_transaction(const core::migration& m,
                                                                   std::string_view script,
                                                                   const std::string& attempt_id) {
     auto& c = *conn_;
-    const auto statement_timeout =
-        m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
-    std::string set = "SET search_path TO " + quote_ident(schema_)
-                      + ", public; SET lock_timeout = " + quote_literal(millis(options_.lock_timeout));
+    const auto statement_timeout = m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
+    std::string set = "SET search_path TO " + quote_ident(schema_) + ", public; SET lock_timeout = "
+                      + quote_literal(millis(options_.lock_timeout));
     if (statement_timeout.count() > 0) {
         set += "; SET statement_timeout = " + quote_literal(millis(statement_timeout));
     }
     if (auto r = co_await c.query(set); !r) co_return r.error();
-    auto ran = co_await c.query(script);
     std::optional<error> failure;
-    if (!ran) failure = locate(ran.error(), script, m);
+    const auto statements = core::split_sql_statements(script);
+    for (std::size_t i = 0; i < statements.size() && !failure; ++i) {
+        const auto& statement = statements[i];
+        auto ran = co_await c.query(statement.text);
+        if (ran) continue;
+        error err = ran.error();
+        const int line = statement.first_line - 1
+                         + std::max(1, line_of_position(statement.text, err.diag.position));
+        err.diag.message += " (statement " + std::to_string(i + 1) + " of "
+                            + std::to_string(statements.size()) + ", at line "
+                            + std::to_string(line) + " of " + m.up_path
+                            + "; earlier statements stay applied)";
+        failure = std::move(err);
+    }
     if (!failure && options_.ledger) {
         auto r = co_await c.query(ledger_insert_sql, params(attempt_id, m.id, schema_, m.checksum));
         if (!r) failure = r.error();
