@@ -131,24 +131,6 @@ asio::awaitable<pg::status> state_store::ping() {
     co_return pg::status{};
 }
 
-asio::awaitable<pg::result<std::map<std::string, migration_state>>> state_store::load_target(
-    const std::string& connection, const std::string& schema) {
-    auto session = co_await pool_->acquire(wait_timeout_);
-    if (!session) co_return session.error();
-    auto r = co_await session.value()->query(
-        "SELECT migration_id, status, coalesce(checksum, ''), coalesce(attempt_id::text, '') FROM "
-            + table("bfm_migrations") + " WHERE connection = $1 AND schema = $2",
-        pg::params(connection, schema));
-    if (!r) co_return r.error();
-    std::map<std::string, migration_state> out;
-    for (int i = 0; i < r->size(); ++i) {
-        out.emplace(std::string(r->text(i, 0)),
-                    migration_state{std::string(r->text(i, 1)), std::string(r->text(i, 2)),
-                                    std::string(r->text(i, 3))});
-    }
-    co_return out;
-}
-
 asio::awaitable<
     pg::result<std::map<state_store::target_key, std::map<std::string, migration_state>>>>
 state_store::load_schemas(const std::vector<std::string>& schemas) {

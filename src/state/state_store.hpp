@@ -54,10 +54,6 @@ public:
     // `SELECT 1` on a pooled session: reachability only, never DDL.
     boost::asio::awaitable<pg::status> ping();
 
-    // Every recorded migration of one target, by migration ID.
-    boost::asio::awaitable<pg::result<std::map<std::string, migration_state>>> load_target(
-        const std::string& connection, const std::string& schema);
-
     // Every recorded state of the given schemas, on any connection, in one query: what the
     // planner needs for a target and for the fixed schemas its dependencies live in.
     using target_key = std::pair<std::string, std::string>;  // (connection, schema)

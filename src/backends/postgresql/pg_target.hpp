@@ -53,8 +53,6 @@ public:
     boost::asio::awaitable<result<bool>> table_exists(const std::string& schema,
                                                       const std::string& table);
 
-    const std::string& schema() const { return schema_; }
-
     // Releases the target lock; the session goes back to the pool.
     boost::asio::awaitable<void> close();
 
