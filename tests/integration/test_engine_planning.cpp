@@ -228,6 +228,37 @@ TEST_F(EnginePlanning, ATransactionOffFailureNamesTheStatementAndLine) {
               "1");  // no transaction: the first statement stays, as the message says
 }
 
+TEST_F(EnginePlanning, AnInvalidIndexFromAFailedConcurrentBuildIsDroppedBeforeTheRetry) {
+    write("postgresql/organization/1_users.up.sql",
+          "CREATE TABLE users (email text);\n"
+          "INSERT INTO users VALUES ('a@example.com'), ('a@example.com');\n");
+    write("postgresql/organization/2_unique.up.sql",
+          "-- bfm:transaction off\n\n"
+          "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n");
+    start();
+    auto first = run("organization", {"cli_idx"});
+    ASSERT_FALSE(first.success());
+    const std::string invalid =
+        "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'cli_idx'"
+        " AND c.relname = 'users_email' AND NOT i.indisvalid";
+    ASSERT_EQ(exec_sql(app_db, invalid), "1");  // what PostgreSQL leaves behind
+
+    exec_sql(app_db,
+             "DELETE FROM cli_idx.users WHERE ctid IN"
+             " (SELECT ctid FROM cli_idx.users LIMIT 1)");
+    auto second = run("organization", {"cli_idx"});
+    EXPECT_TRUE(second.success()) << second.targets[0].error
+                                  << (second.targets[0].migrations.empty()
+                                          ? ""
+                                          : second.targets[0].migrations.back().error);
+    EXPECT_EQ(exec_sql(app_db, invalid), "0");
+    EXPECT_EQ(exec_sql(app_db,
+                       "SELECT count(*) FROM pg_indexes WHERE schemaname = 'cli_idx'"
+                       " AND indexname = 'users_email'"),
+              "1");
+}
+
 TEST_F(EnginePlanning, ReindexMarksVanishedMigrationsMissingAndKeepsHistory) {
     write("postgresql/organization/1_a.up.sql", "CREATE TABLE a (id int);\n");
     write("postgresql/organization/2_b.up.sql", "CREATE TABLE b (id int);\n");

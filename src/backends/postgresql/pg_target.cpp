@@ -1,9 +1,12 @@
 #include "backends/postgresql/pg_target.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <optional>
 
 #include "backends/postgresql/pg_quote.hpp"
+#include "core/concurrent_index.hpp"
 #include "core/sql_statements.hpp"
 
 namespace bfm::pg {
@@ -165,6 +168,28 @@ asio::awaitable<status> target_session::apply_without_transaction(const core::mi
     if (auto r = co_await c.query(set); !r) co_return r.error();
     std::optional<error> failure;
     const auto statements = core::split_sql_statements(script);
+    // A concurrent index build that failed before left an INVALID index of the same name: the
+    // build would now fail with "already exists" (or, with IF NOT EXISTS, keep the broken one).
+    for (const auto& name : core::concurrent_index_names(statements)) {
+        auto invalid = co_await c.query(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE NOT i.indisvalid AND n.nspname = $1 AND c.relname = $2",
+            params(schema_, name));
+        if (invalid && invalid->empty()) continue;
+        if (invalid) {
+            spdlog::warn(
+                "{}: dropping INVALID index {}.{} left by an earlier failed concurrent "
+                "build",
+                m.id, schema_, name);
+            invalid = co_await c.query("DROP INDEX CONCURRENTLY IF EXISTS " + quote_ident(schema_)
+                                       + "." + quote_ident(name));
+        }
+        if (!invalid) {
+            failure = invalid.error();
+            break;
+        }
+    }
     for (std::size_t i = 0; i < statements.size() && !failure; ++i) {
         const auto& statement = statements[i];
         auto ran = co_await c.query(statement.text);
