@@ -6,17 +6,12 @@
 
 #include "core/checksum.hpp"
 #include "core/loader.hpp"
+#include "loader_test_support.hpp"
 
 namespace bfm::core {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string describe(const load_result& r) {
-    std::string out;
-    for (const load_error& e : r.errors) out += "\n  " + e.to_string();
-    return out;
-}
 
 // `r` must outlive the returned reference.
 const migration& only(const load_result& r) {

@@ -5,15 +5,10 @@
 #include <cctype>
 
 #include "core/loader.hpp"
+#include "loader_test_support.hpp"
 
 namespace bfm::core {
 namespace {
-
-std::string describe(const load_result& r) {
-    std::string out;
-    for (const load_error& e : r.errors) out += "\n  " + e.to_string();
-    return out;
-}
 
 const std::string base = "etcd/config/20250115000000_seed_flags";
 const std::string put_flags =
@@ -53,28 +48,12 @@ TEST(LoaderJson, WithoutSidecarTheMigrationIsDynamic) {
     EXPECT_FALSE(r.migrations[0].down_sql.has_value());
 }
 
-struct json_case {
-    const char* label;
-    std::vector<source_file> files;
-    std::string file;
-    int line;
-    std::string contains;
-};
-
-void PrintTo(const json_case& c, std::ostream* os) {
-    *os << c.label;
-}
+using json_case = load_error_case;
 
 class LoaderJsonError : public testing::TestWithParam<json_case> {};
 
 TEST_P(LoaderJsonError, ReportsFileAndLine) {
-    const auto r = load_migrations(GetParam().files);
-    EXPECT_TRUE(r.migrations.empty());
-    ASSERT_EQ(r.errors.size(), 1u) << describe(r);
-    EXPECT_EQ(r.errors[0].file, GetParam().file);
-    EXPECT_EQ(r.errors[0].line, GetParam().line) << describe(r);
-    EXPECT_NE(r.errors[0].message.find(GetParam().contains), std::string::npos)
-        << r.errors[0].message;
+    expect_single_load_error(GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(

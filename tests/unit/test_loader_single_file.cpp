@@ -6,15 +6,10 @@
 
 #include "core/checksum.hpp"
 #include "core/loader.hpp"
+#include "loader_test_support.hpp"
 
 namespace bfm::core {
 namespace {
-
-std::string describe(const load_result& r) {
-    std::string out;
-    for (const load_error& e : r.errors) out += "\n  " + e.to_string();
-    return out;
-}
 
 const std::string path = "postgresql/core/20240101123456_create_users_table.sql";
 

@@ -5,15 +5,10 @@
 #include <cctype>
 
 #include "core/loader.hpp"
+#include "loader_test_support.hpp"
 
 namespace bfm::core {
 namespace {
-
-std::string describe(const load_result& r) {
-    std::string out;
-    for (const load_error& e : r.errors) out += "\n  " + e.to_string();
-    return out;
-}
 
 const std::string dir = "postgresql/core/";
 const std::string stem = "20250115000000_bootstrap_solution";
@@ -132,28 +127,12 @@ TEST(LoaderStub, EtcdStubWithAbsolutePrefixAndJsonScripts) {
     EXPECT_EQ(m.dependencies.size(), 2u);
 }
 
-struct stub_case {
-    const char* label;
-    std::vector<source_file> files;
-    std::string file;
-    int line;
-    std::string contains;
-};
-
-void PrintTo(const stub_case& c, std::ostream* os) {
-    *os << c.label;
-}
+using stub_case = load_error_case;
 
 class LoaderStubError : public testing::TestWithParam<stub_case> {};
 
 TEST_P(LoaderStubError, ReportsFileAndLine) {
-    const auto r = load_migrations(GetParam().files);
-    EXPECT_TRUE(r.migrations.empty());
-    ASSERT_EQ(r.errors.size(), 1u) << describe(r);
-    EXPECT_EQ(r.errors[0].file, GetParam().file);
-    EXPECT_EQ(r.errors[0].line, GetParam().line) << describe(r);
-    EXPECT_NE(r.errors[0].message.find(GetParam().contains), std::string::npos)
-        << r.errors[0].message;
+    expect_single_load_error(GetParam());
 }
 
 const std::string go = dir + stem + ".go";
