@@ -88,6 +88,16 @@ protected:
         return out.value.value_or(bfm::core::run_result{});
     }
 
+    // One migration that alters public.busy, while `holder` keeps the table locked
+    // (ACCESS EXCLUSIVE, in an open transaction) until the test ends it.
+    void start_with_busy_table(bfm::pg::connection& holder) {
+        start({{"postgresql/core/1_alter.up.sql", "ALTER TABLE public.busy ADD COLUMN c int;\n"}});
+        exec_sql(app_db, "CREATE TABLE public.busy (id int)");
+        ASSERT_TRUE(run_sync(ioc, holder.connect(bfm::test::pg_params(app_db))));
+        ASSERT_TRUE(
+            run_sync(ioc, holder.query("BEGIN; LOCK TABLE public.busy IN ACCESS EXCLUSIVE MODE")));
+    }
+
     static std::vector<migration_outcome> outcomes(const bfm::core::target_result& t) {
         std::vector<migration_outcome> out;
         for (const auto& m : t.migrations) out.push_back(m.outcome);
@@ -272,13 +282,9 @@ TEST_F(Engine, StatementTimeoutStopsARunawayMigration) {
 TEST_F(Engine, LockTimeoutFailsOnceRetriesAreSpent) {
     config.lock_timeout = std::chrono::milliseconds(300);
     config.retry_max = 1;
-    start({{"postgresql/core/1_alter.up.sql", "ALTER TABLE public.busy ADD COLUMN c int;\n"}});
-    exec_sql(app_db, "CREATE TABLE public.busy (id int)");
     // Another session holds an ACCESS EXCLUSIVE lock while the migration runs.
     bfm::pg::connection holder(ioc.get_executor());
-    ASSERT_TRUE(run_sync(ioc, holder.connect(bfm::test::pg_params(app_db))));
-    ASSERT_TRUE(
-        run_sync(ioc, holder.query("BEGIN; LOCK TABLE public.busy IN ACCESS EXCLUSIVE MODE")));
+    ASSERT_NO_FATAL_FAILURE(start_with_busy_table(holder));
     auto run = migrate(request({"cli_lock"}));
     ASSERT_EQ(outcomes(run.targets[0]), (std::vector{migration_outcome::failed}));
     EXPECT_NE(run.targets[0].migrations[0].error.find("55P03"), std::string::npos)
@@ -289,13 +295,9 @@ TEST_F(Engine, LockTimeoutFailsOnceRetriesAreSpent) {
 TEST_F(Engine, RetriesALockTimeoutUntilTheLockIsReleased) {
     config.lock_timeout = std::chrono::milliseconds(200);
     config.retry_max = 8;
-    start({{"postgresql/core/1_alter.up.sql", "ALTER TABLE public.busy ADD COLUMN c int;\n"}});
-    exec_sql(app_db, "CREATE TABLE public.busy (id int)");
     // Another session holds ACCESS EXCLUSIVE on the table for 2 s.
     bfm::pg::connection holder(ioc.get_executor());
-    ASSERT_TRUE(run_sync(ioc, holder.connect(bfm::test::pg_params(app_db))));
-    ASSERT_TRUE(
-        run_sync(ioc, holder.query("BEGIN; LOCK TABLE public.busy IN ACCESS EXCLUSIVE MODE")));
+    ASSERT_NO_FATAL_FAILURE(start_with_busy_table(holder));
     bfm::core::run_result run;
     asio::co_spawn(
         ioc,
