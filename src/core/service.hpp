@@ -10,18 +10,10 @@
 #include <vector>
 
 #include "core/job_request.hpp"
+#include "core/jobs/job_service.hpp"
+#include "core/migration_result.hpp"
 
 namespace bfm::core {
-
-enum class migration_outcome { applied, skipped, failed, would_apply };
-std::string_view to_string(migration_outcome o);
-
-struct migration_result {
-    std::string migration_id;
-    migration_outcome outcome = migration_outcome::skipped;
-    std::string error;  // when failed: what happened (SQLSTATE and server message)
-    std::int64_t duration_ms = 0;
-};
 
 // One step of a target's plan, as dry runs and the plan endpoint show it.
 struct planned_step {
@@ -86,18 +78,6 @@ struct health_report {
     std::map<std::string, std::string> checks;  // "state" -> "ok" or the error
 };
 
-// A failure of the service itself (state DB unreachable...), not of a migration.
-struct service_error {
-    std::string code;
-    std::string message;
-};
-
-template <class T>
-struct service_outcome {
-    std::optional<T> value;
-    std::optional<service_error> error;
-};
-
 struct reindex_report {
     std::vector<std::string> added;
     std::vector<std::string> removed;  // marked `missing` in state; history is kept
@@ -118,7 +98,8 @@ struct order_batch_result {
     std::optional<service_error> error;    // unknown_migration | wrong_connection | dependency_error
 };
 
-class migration_service {
+// Jobs (SPEC 6) come from job_service; the synchronous migrate_up is a job that is awaited.
+class migration_service : public job_service {
 public:
     virtual ~migration_service() = default;
     virtual const app_config& config() const = 0;

@@ -78,7 +78,45 @@ public:
         co_return next_reindex;
     }
 
+    boost::asio::awaitable<core::service_outcome<core::job_summary>> submit_job(
+        core::job_request request, core::job_options options) override {
+        requests.push_back(std::move(request));
+        job_options.push_back(options);
+        co_return next_job;
+    }
+    boost::asio::awaitable<core::service_outcome<core::job_summary>> get_job(
+        std::string job_id) override {
+        job_ids.push_back(std::move(job_id));
+        co_return next_job;
+    }
+    boost::asio::awaitable<core::service_outcome<core::job_page>> list_jobs(
+        core::job_list_query query) override {
+        job_queries.push_back(query);
+        co_return next_jobs;
+    }
+    boost::asio::awaitable<core::service_outcome<core::job_target_page>> job_targets(
+        std::string job_id, core::job_target_query query) override {
+        job_ids.push_back(std::move(job_id));
+        target_queries.push_back(query);
+        co_return next_targets;
+    }
+    boost::asio::awaitable<core::service_outcome<core::job_summary>> cancel_job(
+        std::string job_id) override {
+        job_ids.push_back(std::move(job_id));
+        co_return next_job;
+    }
+    core::event_bus& events() override { return bus_; }
+
     core::app_config config_;
+    boost::asio::io_context bus_context_;
+    core::event_bus bus_{bus_context_.get_executor()};
+    std::vector<core::job_options> job_options;
+    std::vector<std::string> job_ids;
+    std::vector<core::job_list_query> job_queries;
+    std::vector<core::job_target_query> target_queries;
+    core::service_outcome<core::job_summary> next_job;
+    core::service_outcome<core::job_page> next_jobs;
+    core::service_outcome<core::job_target_page> next_targets;
     std::vector<core::job_request> requests;
     std::vector<core::list_query> queries;
     core::service_outcome<core::run_result> next_run;

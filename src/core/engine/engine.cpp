@@ -57,7 +57,8 @@ engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr 
       config_(config),
       registry_(std::move(registry)),
       source_(std::move(source)),
-      store_(ex, config) {
+      store_(ex, config),
+      events_(ex) {
     for (const auto& c : config_.connections) {
         pools_.emplace(c.name, pg::pool::create(ex_,
                                                 pg::connect_params_for(c.endpoint, "bfm:" + c.name,
@@ -318,6 +319,28 @@ asio::awaitable<health_report> engine::health() {
     report.checks["migrations_loaded"] = std::to_string(registry_->size());
     report.healthy = st.has_value();
     co_return report;
+}
+
+// Temporary until the job store lands (issue 4 in progress).
+namespace {
+service_error not_yet() { return {"not_implemented", "jobs are not implemented yet"}; }
+}  // namespace
+
+asio::awaitable<service_outcome<job_summary>> engine::submit_job(job_request, job_options) {
+    co_return service_outcome<job_summary>{{}, not_yet()};
+}
+asio::awaitable<service_outcome<job_summary>> engine::get_job(std::string) {
+    co_return service_outcome<job_summary>{{}, not_yet()};
+}
+asio::awaitable<service_outcome<job_page>> engine::list_jobs(job_list_query) {
+    co_return service_outcome<job_page>{{}, not_yet()};
+}
+asio::awaitable<service_outcome<job_target_page>> engine::job_targets(std::string,
+                                                                      job_target_query) {
+    co_return service_outcome<job_target_page>{{}, not_yet()};
+}
+asio::awaitable<service_outcome<job_summary>> engine::cancel_job(std::string) {
+    co_return service_outcome<job_summary>{{}, not_yet()};
 }
 
 }  // namespace bfm::core

@@ -42,6 +42,15 @@ public:
                                    const std::vector<std::string>& ids) override;
     boost::asio::awaitable<reindex_outcome> reindex(std::string path) override;
 
+    boost::asio::awaitable<service_outcome<job_summary>> submit_job(job_request request,
+                                                                    job_options options) override;
+    boost::asio::awaitable<service_outcome<job_summary>> get_job(std::string job_id) override;
+    boost::asio::awaitable<service_outcome<job_page>> list_jobs(job_list_query query) override;
+    boost::asio::awaitable<service_outcome<job_target_page>> job_targets(
+        std::string job_id, job_target_query query) override;
+    boost::asio::awaitable<service_outcome<job_summary>> cancel_job(std::string job_id) override;
+    event_bus& events() override { return events_; }
+
 private:
     struct target_group {
         std::string schema;
@@ -60,6 +69,7 @@ private:
     registry_source source_;
     state::state_store store_;
     pool_map pools_;
+    event_bus events_;
 };
 
 }  // namespace bfm::core
