@@ -1,0 +1,2 @@
+ALTER TABLE accounts DROP COLUMN IF EXISTS settings;
+ALTER TABLE accounts DROP COLUMN IF EXISTS plan;

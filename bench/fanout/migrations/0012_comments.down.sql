@@ -1,0 +1,4 @@
+COMMENT ON VIEW account_order_totals IS NULL;
+COMMENT ON TABLE orders IS NULL;
+COMMENT ON COLUMN accounts.plan IS NULL;
+COMMENT ON TABLE accounts IS NULL;
