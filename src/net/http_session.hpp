@@ -2,7 +2,9 @@
 // One HTTP/1.1 connection as one coroutine (the Beast coroutine-server model): it owns its read
 // buffer, reads one request at a time with a size-limited parser, hands it to the router and
 // writes the answer, looping while the client keeps the connection alive (pipelined requests
-// are answered in order). Templated on the stream so unit tests drive it with
+// are answered in order). A streamed answer (router_reply::stream, e.g. SSE) is written as a
+// header, then the stream's pieces (chunked on HTTP/1.1, raw until close on HTTP/1.0), and ends
+// the connection. Templated on the stream so unit tests drive it with
 // beast::test::stream; the read/write deadline applies when the stream is a beast::tcp_stream.
 //
 // Expected failures are read with as_tuple and never throw: a body over the limit gets 413, a
@@ -14,22 +16,28 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
+#include <string>
+#include <tuple>
 #include <type_traits>
 
 #include "net/json_response.hpp"
 #include "net/router.hpp"
+#include "net/sse_stream.hpp"
 
 namespace bfm::net {
 
@@ -123,6 +131,79 @@ struct cancel_hook_guard {
     }
 };
 
+// Writes a stream's pieces to the connection, each under the session's write deadline.
+template <class Stream>
+class session_sink final : public stream_sink {
+public:
+    session_sink(Stream& stream, bool chunked, std::chrono::milliseconds timeout,
+                 const session_control& control)
+        : stream_(stream), chunked_(chunked), timeout_(timeout), control_(control) {}
+
+    boost::asio::awaitable<bool> write(std::string data) override {
+        if (failed_) co_return false;
+        constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        arm_deadline(stream_, timeout_);
+        boost::system::error_code ec;
+        if (chunked_) {
+            const auto chunk = boost::beast::http::make_chunk(boost::asio::buffer(data));
+            std::tuple<boost::system::error_code, std::size_t> r =
+                co_await boost::asio::async_write(stream_, chunk, tuple_token);
+            ec = std::get<0>(r);
+        } else {
+            std::tuple<boost::system::error_code, std::size_t> r =
+                co_await boost::asio::async_write(stream_, boost::asio::buffer(data), tuple_token);
+            ec = std::get<0>(r);
+        }
+        // No deadline while the stream waits for its next event.
+        clear_deadline(stream_);
+        failed_ = static_cast<bool>(ec);
+        co_return !failed_;
+    }
+
+    bool stopping() const override { return control_.stopping; }
+
+    // Ends a chunked body properly (the client then knows the stream was complete).
+    boost::asio::awaitable<void> finish() {
+        if (failed_ || !chunked_) co_return;
+        constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        arm_deadline(stream_, timeout_);
+        const auto last = boost::beast::http::make_chunk_last();
+        std::tuple<boost::system::error_code, std::size_t> r =
+            co_await boost::asio::async_write(stream_, last, tuple_token);
+        failed_ = static_cast<bool>(std::get<0>(r));
+    }
+
+private:
+    Stream& stream_;
+    bool chunked_;
+    std::chrono::milliseconds timeout_;
+    const session_control& control_;
+    bool failed_ = false;
+};
+
+// Writes `head` (header only), then runs `body` against the connection.
+template <class Stream>
+boost::asio::awaitable<void> run_response_stream(Stream& stream, http_response& head,
+                                                 response_stream& body,
+                                                 const session_options& options,
+                                                 const session_control& control) {
+    namespace http = boost::beast::http;
+    constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+    http::response<http::empty_body> header{std::move(head.base())};
+    const bool chunked = header.version() >= 11;
+    header.keep_alive(false);
+    header.chunked(chunked);
+    http::response_serializer<http::empty_body> serializer{header};
+    arm_deadline(stream, options.io_timeout);
+    std::tuple<boost::system::error_code, std::size_t> r =
+        co_await http::async_write_header(stream, serializer, tuple_token);
+    clear_deadline(stream);
+    if (std::get<0>(r)) co_return;
+    session_sink<Stream> sink(stream, chunked, options.io_timeout, control);
+    co_await body.run(sink);
+    co_await sink.finish();
+}
+
 }  // namespace detail
 
 template <class Stream>
@@ -172,7 +253,16 @@ boost::asio::awaitable<void> run_http_session(Stream& stream, router& handler,
         const http_request request = parser.release();
         // Handling may take long (a migration run): no deadline while the router works.
         detail::clear_deadline(stream);
-        http_response res = co_await handler.handle(request);
+        router_reply reply = co_await handler.respond(request);
+        if (reply.stream) {
+            co_await detail::run_response_stream(stream, reply.response, *reply.stream, options,
+                                                 control);
+            // Unread pipelined bytes would make a plain close send RST, which can cost the
+            // client the stream's tail.
+            co_await detail::lingering_close(stream);
+            co_return;
+        }
+        http_response& res = reply.response;
         if (control.stopping) res.keep_alive(false);
 
         detail::arm_deadline(stream, options.io_timeout);

@@ -2,13 +2,18 @@
 // Test doubles for the HTTP unit tests: a fake of OUR migration_service interface (records what
 // the router asked for, answers with canned results) and helpers to drive coroutines.
 
+#include <algorithm>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <deque>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -43,7 +48,14 @@ inline core::app_config make_test_config() {
 
 class fake_service : public core::migration_service {
 public:
-    fake_service() : config_(make_test_config()) {
+    // The event bus runs on a private io_context that nobody runs: enough for tests that never
+    // wait on it. Tests that stream events pass their io_context's executor instead.
+    fake_service() : fake_service(boost::asio::any_io_executor{}) {}
+    explicit fake_service(boost::asio::any_io_executor bus_executor,
+                          std::size_t max_queued_events = 10000)
+        : config_(make_test_config()) {
+        if (!bus_executor) bus_executor = bus_context_.get_executor();
+        bus_ = std::make_unique<core::event_bus>(bus_executor, max_queued_events);
         next_health.healthy = true;
         next_health.checks["state"] = "ok";
         next_run.value = core::run_result{};
@@ -84,9 +96,18 @@ public:
         job_options.push_back(options);
         co_return next_job;
     }
+    // Answers `job_sequence` front to back while it lasts, then `next_job`; `on_get_job` runs
+    // first (e.g. to publish an event while a stream reads its snapshot).
     boost::asio::awaitable<core::service_outcome<core::job_summary>> get_job(
         std::string job_id) override {
-        job_ids.push_back(std::move(job_id));
+        job_ids.push_back(job_id);
+        ++get_job_calls;
+        if (on_get_job) on_get_job(job_id);
+        if (!job_sequence.empty()) {
+            core::service_outcome<core::job_summary> out = std::move(job_sequence.front());
+            job_sequence.pop_front();
+            co_return out;
+        }
         co_return next_job;
     }
     boost::asio::awaitable<core::service_outcome<core::job_page>> list_jobs(
@@ -94,22 +115,38 @@ public:
         job_queries.push_back(query);
         co_return next_jobs;
     }
+    // `next_targets` when it holds a value or an error; otherwise a page of `target_rows`
+    // filtered and sliced by the query, as a store would.
     boost::asio::awaitable<core::service_outcome<core::job_target_page>> job_targets(
         std::string job_id, core::job_target_query query) override {
         job_ids.push_back(std::move(job_id));
         target_queries.push_back(query);
-        co_return next_targets;
+        if (next_targets.value || next_targets.error) co_return next_targets;
+        std::vector<core::job_target_row> matching;
+        for (const auto& row : target_rows) {
+            if (!query.status || row.status == *query.status) matching.push_back(row);
+        }
+        core::job_target_page page;
+        page.total = matching.size();
+        const std::size_t begin = std::min(query.offset, matching.size());
+        const std::size_t end = std::min(matching.size(), begin + query.limit);
+        page.items.assign(matching.begin() + static_cast<std::ptrdiff_t>(begin),
+                          matching.begin() + static_cast<std::ptrdiff_t>(end));
+        core::service_outcome<core::job_target_page> out;
+        out.value = std::move(page);
+        co_return out;
     }
     boost::asio::awaitable<core::service_outcome<core::job_summary>> cancel_job(
         std::string job_id) override {
         job_ids.push_back(std::move(job_id));
-        co_return next_job;
+        ++cancel_calls;
+        co_return next_cancel ? *next_cancel : next_job;
     }
-    core::event_bus& events() override { return bus_; }
+    core::event_bus& events() override { return *bus_; }
 
     core::app_config config_;
     boost::asio::io_context bus_context_;
-    core::event_bus bus_{bus_context_.get_executor()};
+    std::unique_ptr<core::event_bus> bus_;
     std::vector<core::job_options> job_options;
     std::vector<std::string> job_ids;
     std::vector<core::job_list_query> job_queries;
@@ -117,6 +154,12 @@ public:
     core::service_outcome<core::job_summary> next_job;
     core::service_outcome<core::job_page> next_jobs;
     core::service_outcome<core::job_target_page> next_targets;
+    std::vector<core::job_target_row> target_rows;
+    std::deque<core::service_outcome<core::job_summary>> job_sequence;
+    std::optional<core::service_outcome<core::job_summary>> next_cancel;
+    std::function<void(const std::string&)> on_get_job;
+    int get_job_calls = 0;
+    int cancel_calls = 0;
     std::vector<core::job_request> requests;
     std::vector<core::list_query> queries;
     core::service_outcome<core::run_result> next_run;

@@ -1,0 +1,41 @@
+#pragma once
+// A response body produced over time (Server-Sent Events) rather than returned whole. The
+// router hands one to the HTTP session, which writes the header, then runs the stream with a
+// sink bound to the connection, then closes the connection.
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bfm::net {
+
+// Where a stream writes. Implemented by the HTTP session over its socket.
+class stream_sink {
+public:
+    virtual ~stream_sink() = default;
+
+    // Sends `data` to the client at once. False when the client is gone or too slow (the write
+    // deadline passed): the stream should end; later writes fail too.
+    virtual boost::asio::awaitable<bool> write(std::string data) = 0;
+
+    // The server is shutting down: the stream should end at its next chance.
+    virtual bool stopping() const = 0;
+};
+
+class response_stream {
+public:
+    virtual ~response_stream() = default;
+
+    // Writes the body until it is complete, the client is gone or the sink is stopping.
+    virtual boost::asio::awaitable<void> run(stream_sink& sink) = 0;
+};
+
+// "event: <type>\nid: <id>\ndata: <data>\n\n"; a line break in `data` starts another "data:"
+// line, as the SSE format requires (serialised JSON has none).
+std::string sse_event(std::string_view type, std::uint64_t id, std::string_view data);
+
+// ": <text>\n\n" — ignored by clients, keeps proxies and idle timers from closing the stream.
+std::string sse_comment(std::string_view text);
+
+}  // namespace bfm::net
