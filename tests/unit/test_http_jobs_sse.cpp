@@ -424,10 +424,10 @@ TEST_F(SseSession, Http10StreamIsRawUntilClose) {
 TEST_F(SseSession, ErrorsAreOrdinaryResponsesAndKeepTheConnection) {
     service_.next_job = {};
     service_.next_job.error = bfm::core::service_error{"job_not_found", "no job"};
-    const std::string out = exchange("GET /api/v1/jobs/" + job_id + "/events HTTP/1.1\r\nHost: x\r\n"
-                                     + auth_line
-                                     + "\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: "
-                                       "close\r\n\r\n");
+    const std::string events = "GET /api/v1/jobs/" + job_id + "/events HTTP/1.1\r\nHost: x\r\n";
+    const std::string out = exchange(events + auth_line
+                                     + "\r\nGET /health HTTP/1.1\r\nHost: x\r\n"
+                                       "Connection: close\r\n\r\n");
     EXPECT_EQ(out.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << out;
     EXPECT_NE(out.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << out;
 }
