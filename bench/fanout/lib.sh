@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # globals used by the scripts that source this file
 # Shared by bench/fanout/run.sh and bench/fanout/load.sh (sourced, not run):
 # a private PostgreSQL, the generated migration tree, `bfm serve`, and one timed fan-out request.
 #
@@ -22,6 +22,7 @@ FO_BFM_LOG=
 FO_BASE=
 FO_TOKEN=
 FO_SECONDS=
+FO_SERVER_SECONDS=
 FO_JOB_ID=
 FO_MIGRATION_COUNT=$(find "$FO_MIGRATIONS" -maxdepth 1 -name '*.up.sql' | wc -l)
 
@@ -337,9 +338,19 @@ fo_submit_job() {
   code=$(fo_curl "$out" POST /api/v1/jobs -H 'Content-Type: application/json' --data-binary "@$body")
   case $code in
     202)
-      FO_JOB_ID=$(jq -r '.job_id // empty' "$out")
+      # This is inside the timed path: a bash match where it suffices, jq otherwise.
+      local answer fields
+      answer=$(<"$out")
+      if [[ $answer =~ \"job_id\":\"([^\"]+)\" ]]; then
+        FO_JOB_ID=${BASH_REMATCH[1]}
+        FO_STATUS_PATH=
+        [[ ! $answer =~ \"status_url\":\"([^\"]+)\" ]] || FO_STATUS_PATH=${BASH_REMATCH[1]}
+      else
+        fields=$(jq -r '"\(.job_id // "")\t\(.status_url // "")"' "$out")
+        FO_JOB_ID=${fields%%$'\t'*}
+        FO_STATUS_PATH=${fields#*$'\t'}
+      fi
       [[ -n $FO_JOB_ID ]] || fo_die "POST /api/v1/jobs: 202 without job_id: $(head -c 300 "$out")"
-      FO_STATUS_PATH=$(jq -r '.status_url // empty' "$out")
       FO_STATUS_PATH=${FO_STATUS_PATH#http*://*/}
       [[ -z $FO_STATUS_PATH || $FO_STATUS_PATH == /* ]] || FO_STATUS_PATH=/$FO_STATUS_PATH
       FO_STATUS_PATH=${FO_STATUS_PATH:-/api/v1/jobs/$FO_JOB_ID}
@@ -353,17 +364,43 @@ fo_submit_job() {
   esac
 }
 
+# fo_sleep SECONDS without starting a process (read -t on a pipe nobody writes to), so the
+# poll loop costs the client as little as possible.
+fo_sleep() {
+  [[ -n ${FO_SLEEP_FD:-} ]] || exec {FO_SLEEP_FD}<> <(:)
+  read -r -t "$1" -u "$FO_SLEEP_FD" || true
+}
+
 # fo_wait_job OUT: polls the job every $FO_POLL_S until it is final; OUT holds the last answer.
+# A final status word is looked for with a bash match first (no process per poll) and confirmed
+# with jq.
 fo_wait_job() {
-  local out=$1 code status deadline=$((SECONDS + FO_TIMEOUT_S))
+  local out=$1 code status body deadline=$((SECONDS + FO_TIMEOUT_S))
+  local final_re='"status" *: *"(succeeded|failed|partial|cancelled)"'
+  [[ -n ${FO_SLEEP_FD:-} ]] || exec {FO_SLEEP_FD}<> <(:)   # opened before the first poll
   while :; do
     code=$(fo_curl "$out" GET "$FO_STATUS_PATH")
     [[ $code == 200 ]] || fo_die "GET $FO_STATUS_PATH: HTTP $code: $(head -c 300 "$out")"
-    status=$(jq -r '.status // empty' "$out")
-    fo_is_final "$status" && return 0
-    ((SECONDS < deadline)) || fo_die "job $FO_JOB_ID still $status after $FO_TIMEOUT_S s"
-    sleep "$FO_POLL_S"
+    body=$(<"$out")
+    if [[ $body =~ $final_re ]]; then
+      status=$(jq -r '.status // empty' "$out")
+      fo_is_final "$status" && return 0
+    fi
+    ((SECONDS < deadline)) || fo_die "job $FO_JOB_ID still not final after $FO_TIMEOUT_S s"
+    fo_sleep "$FO_POLL_S"
   done
+}
+
+# fo_job_server_seconds OUT: finished_at - created_at of a final job answer (the server's own
+# view of the job, without the client's request and polling); empty when not available.
+fo_job_server_seconds() {
+  local created finished
+  created=$(jq -r '.created_at // empty' "$1")
+  finished=$(jq -r '.finished_at // empty' "$1")
+  [[ -n $created && -n $finished ]] || return 0
+  created=$(date -d "$created" +%s.%N 2>/dev/null) || return 0
+  finished=$(date -d "$finished" +%s.%N 2>/dev/null) || return 0
+  awk -v a="$created" -v b="$finished" 'BEGIN { printf "%.3f", b - a }'
 }
 
 fo_note_api() {   # records and prints which path is used (once)
@@ -375,11 +412,13 @@ fo_note_api() {   # records and prints which path is used (once)
 # fo_fanout BODY OUT: one fan-out request, timed from just before the request to the final
 # status. Job API: POST /api/v1/jobs, then GET the job every 20 ms until it is final; without it
 # (BENCH_API=sync, or auto and the server answers 404/405/501): POST /api/v1/migrations/up,
-# which answers when everything is done. Sets FO_SECONDS and FO_API (jobs|sync); OUT holds the
-# final answer (the job, or the synchronous response). Returns 1 when the fan-out had failures.
+# which answers when everything is done. Sets FO_SECONDS, FO_API (jobs|sync) and, for a job,
+# FO_SERVER_SECONDS (the job's finished_at - created_at); OUT holds the final answer (the job,
+# or the synchronous response). Returns 1 when the fan-out had failures.
 fo_fanout() {
   local body=$1 out=$2 start code rc
   FO_JOB_ID=
+  FO_SERVER_SECONDS=
   if [[ $FO_API != sync ]]; then
     start=$EPOCHREALTIME
     rc=0
@@ -389,6 +428,7 @@ fo_fanout() {
       fo_note_api "jobs (POST /api/v1/jobs + GET /api/v1/jobs/{id} every ${FO_POLL_S} s)"
       fo_wait_job "$out"
       FO_SECONDS=$(fo_since "$start")
+      FO_SERVER_SECONDS=$(fo_job_server_seconds "$out")
       [[ $(jq -r .status "$out") == succeeded ]] || return 1
       return 0
     fi

@@ -91,6 +91,7 @@ bfm_apply() {
     fo_die "bfm_migrations has $count applied rows for $n tenants, expected $((n * FO_MIGRATION_COUNT))"
   fo_check_schemas "$FO_TARGET_DB" "$n"
   T=$FO_SECONDS
+  TS=${FO_SERVER_SECONDS:-null}
 }
 
 # bfm_noop N BODY: the same request again, checked to apply nothing; sets T (seconds).
@@ -105,15 +106,20 @@ bfm_noop() {
   [[ $before == "$after" && ($applied == 0 || $applied == unknown) ]] ||
     fo_die "the no-op request for $n tenants applied something (answer: $applied; state $before -> $after)"
   T=$FO_SECONDS
+  TS=${FO_SERVER_SECONDS:-null}
 }
 
-noop_runs() {   # noop_runs N BODY: BENCH_NOOP_REPS timed no-ops; sets RUNS (JSON array)
-  local i runs=()
+# noop_runs N BODY: BENCH_NOOP_REPS timed no-ops; sets RUNS and RUNS_SERVER (JSON arrays: client
+# wall clock, and the job's own duration or null)
+noop_runs() {
+  local i runs=() server=()
   for ((i = 0; i < NOOP_REPS; i++)); do
     bfm_noop "$1" "$2"
     runs+=("$T")
+    server+=("$TS")
   done
   RUNS=$(printf '%s\n' "${runs[@]}" | jq -cs .)
+  RUNS_SERVER=$(printf '%s\n' "${server[@]}" | jq -cs .)
 }
 
 for n in "${NS[@]}"; do
@@ -121,7 +127,9 @@ for n in "${NS[@]}"; do
   fo_body "$n" "$body"
   floor_runs=()
   zero_runs=()
+  zero_server=()
   noop_all=()
+  noop_server=()
   for ((rep = 1; rep <= REPS; rep++)); do
     fo_say "N=$n, repetition $rep/$REPS: floor (psql, $FO_PARALLEL sessions)"
     fresh_databases
@@ -136,10 +144,12 @@ for n in "${NS[@]}"; do
     fo_bfm_start
     bfm_apply "$n" "$body"
     zero_runs+=("$T")
-    fo_say "N=$n: bfm from zero $T s ($FO_API); bfm no-op x$NOOP_REPS"
+    zero_server+=("$TS")
+    fo_say "N=$n: bfm from zero $T s ($FO_API; job's own duration: $TS s); bfm no-op x$NOOP_REPS"
     noop_runs "$n" "$body"
     noop_all+=("$RUNS")
-    fo_say "N=$n: bfm no-op $RUNS s"
+    noop_server+=("$RUNS_SERVER")
+    fo_say "N=$n: bfm no-op $RUNS s (job's own duration: $RUNS_SERVER s)"
     fo_bfm_stop
   done
   floor=$(fo_median "${floor_runs[@]}")
@@ -155,11 +165,14 @@ for n in "${NS[@]}"; do
     --argjson floor_runs "$(printf '%s\n' "${floor_runs[@]}" | jq -cs .)" \
     --argjson zero_runs "$(printf '%s\n' "${zero_runs[@]}" | jq -cs .)" \
     --argjson noop_runs "$(printf '%s\n' "${noop_all[@]}" | jq -cs .)" \
+    --argjson zero_server "$(printf '%s\n' "${zero_server[@]}" | jq -cs .)" \
+    --argjson noop_server "$(printf '%s\n' "${noop_server[@]}" | jq -cs .)" \
     --arg api "$FO_API" \
     '{n: $n, floor_s: $floor, bfm_from_zero_s: $zero,
       ratio: (if $floor > 0 then (($zero / $floor) * 100 | round) / 100 else null end),
       bfm_noop_s: $noop, api: $api, floor_runs_s: $floor_runs, bfm_from_zero_runs_s: $zero_runs,
-      bfm_noop_runs_s: $noop_runs, verified: true}' >>"$RESULTS"
+      bfm_noop_runs_s: $noop_runs, job_duration_from_zero_runs_s: $zero_server,
+      job_duration_noop_runs_s: $noop_server, verified: true}' >>"$RESULTS"
 done
 
 NOOP10K_JSON=null
@@ -173,17 +186,20 @@ if ((NOOP_10K)); then
   fo_bfm_start
   bfm_apply "$n" "$body"
   apply=$T
-  fo_say "$n tenants applied in $apply s ($FO_API); no-op x$NOOP_REPS"
+  apply_server=$TS
+  fo_say "$n tenants applied in $apply s ($FO_API; job's own duration: $TS s); no-op x$NOOP_REPS"
   noop_runs "$n" "$body"
   runs=$RUNS
-  fo_say "no-op of $n tenants: $runs s"
+  fo_say "no-op of $n tenants: $runs s (job's own duration: $RUNS_SERVER s)"
   mapfile -t vals < <(jq -r '.[]' <<<"$runs")
   noop=$(fo_median "${vals[@]}")
   fo_bfm_stop
   NOOP10K_JSON=$(jq -cn --argjson n "$n" --argjson apply "$apply" --argjson noop "$noop" \
-    --argjson runs "$runs" --arg api "$FO_API" \
+    --argjson runs "$runs" --arg api "$FO_API" --argjson apply_server "$apply_server" \
+    --argjson runs_server "$RUNS_SERVER" \
     '{n: $n, apply_s: $apply, noop_s: $noop, noop_runs_s: $runs, goal_s: 0.5,
-      goal_met: ($noop < 0.5), api: $api, verified: true}')
+      goal_met: ($noop < 0.5), api: $api, job_duration_apply_s: $apply_server,
+      job_duration_noop_runs_s: $runs_server, verified: true}')
 fi
 
 # --- report -----------------------------------------------------------------------------------
