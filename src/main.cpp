@@ -192,6 +192,14 @@ int serve() {
         hangup.cancel();
         watcher.cancel();
         server.stop();
+        // Running targets finish within BFM_SHUTDOWN_GRACE; the rest go back to the queue.
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> {
+                co_await engine.drain(config.shutdown_grace);
+                engine.shutdown();
+            },
+            asio::detached);
     });
     ioc.run();
     spdlog::info("stopped");

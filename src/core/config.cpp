@@ -71,6 +71,13 @@ public:
         c.retry_max =
             static_cast<int>(count("BFM_RETRY_MAX", static_cast<std::size_t>(c.retry_max), 0, 100));
         c.max_parallel = count("BFM_MAX_PARALLEL", c.max_parallel, 1, 10'000);
+        c.lock_lease = duration("BFM_LOCK_LEASE", c.lock_lease, false);
+        if (c.lock_lease < std::chrono::milliseconds(300)) {
+            error("BFM_LOCK_LEASE must be at least 300ms (the heartbeat renews it every third)");
+        }
+        c.job_poll_interval = duration("BFM_JOB_POLL_INTERVAL", c.job_poll_interval, false);
+        c.shutdown_grace = duration("BFM_SHUTDOWN_GRACE", c.shutdown_grace, true);
+        c.instance_id = text("BFM_INSTANCE_ID", "");
         c.log_level = choice("BFM_LOG_LEVEL", c.log_level, log_levels);
         c.log_format =
             choice("BFM_LOG_FORMAT", c.log_format, std::array<std::string_view, 2>{"text", "json"});

@@ -59,6 +59,10 @@ struct app_config {
     int retry_max = 5;  // BFM_RETRY_MAX: retries of lock timeouts and serialization failures
     std::size_t max_parallel = 64;  // BFM_MAX_PARALLEL: targets migrated at once, all connections
     std::chrono::milliseconds statement_timeout{0};      // BFM_STATEMENT_TIMEOUT (0 = none)
+    std::chrono::milliseconds lock_lease{30000};         // BFM_LOCK_LEASE: target/claim leases
+    std::chrono::milliseconds job_poll_interval{1000};   // BFM_JOB_POLL_INTERVAL: queue polling
+    std::chrono::milliseconds shutdown_grace{30000};     // BFM_SHUTDOWN_GRACE
+    std::string instance_id;  // BFM_INSTANCE_ID: holder name of leases; default host-pid-random
     std::chrono::milliseconds connect_timeout{5000};     // BFM_CONNECT_TIMEOUT
     std::chrono::milliseconds http_read_timeout{30000};  // BFM_HTTP_READ_TIMEOUT
     std::size_t http_body_limit = 1024 * 1024;           // BFM_HTTP_BODY_LIMIT (bytes)

@@ -70,6 +70,85 @@ CREATE INDEX bfm_history_attempt_idx ON )"
                         R"(bfm_history (attempt_id);
 -- History is append-only: no foreign keys that could cascade a delete into it.
 )"});
+    // Durable jobs (SPEC 6). The target rows are the queue: replicas claim them with
+    // FOR UPDATE SKIP LOCKED; a claim carries a fencing token and a lease that the claimer's
+    // heartbeat extends, so a dead replica's targets are taken over once the lease expires.
+    list.push_back({2, "bfm_jobs, bfm_job_targets, bfm_locks, bfm_statement_progress",
+                    "CREATE TABLE " + s + R"(bfm_jobs (
+    job_id             text        PRIMARY KEY,
+    kind               text        NOT NULL DEFAULT 'up',
+    status             text        NOT NULL CHECK (status IN
+                           ('queued','running','succeeded','failed','partial','cancelled')),
+    connection         text        NOT NULL,
+    request            jsonb       NOT NULL,
+    on_error           text        NOT NULL DEFAULT 'continue' CHECK (on_error IN ('continue','stop')),
+    max_failures       bigint      NOT NULL DEFAULT 0,
+    cancel_requested   boolean     NOT NULL DEFAULT false,
+    stopped            boolean     NOT NULL DEFAULT false,
+    targets_total      bigint      NOT NULL DEFAULT 0,
+    targets_done       bigint      NOT NULL DEFAULT 0,
+    targets_failed     bigint      NOT NULL DEFAULT 0,
+    migrations_applied bigint      NOT NULL DEFAULT 0,
+    migrations_skipped bigint      NOT NULL DEFAULT 0,
+    migrations_failed  bigint      NOT NULL DEFAULT 0,
+    submitted_by       text        NOT NULL,
+    execution_method   text        NOT NULL,
+    error              text,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    started_at         timestamptz,
+    finished_at        timestamptz,
+    updated_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX bfm_jobs_active_idx ON )" + s + R"(bfm_jobs (job_id) WHERE status IN ('queued','running');
+CREATE INDEX bfm_jobs_status_idx ON )" + s + R"(bfm_jobs (status, job_id DESC);
+CREATE TABLE )" + s + R"(bfm_job_targets (
+    job_id            text        NOT NULL REFERENCES )" + s + R"(bfm_jobs (job_id) ON DELETE CASCADE,
+    seq               integer     NOT NULL,
+    connection        text        NOT NULL,
+    schema            text        NOT NULL,
+    status            text        NOT NULL CHECK (status IN
+                          ('queued','running','succeeded','failed','cancelled')),
+    current_migration text,
+    error             text,
+    claimed_by        text,
+    claim_token       bigint      NOT NULL DEFAULT 0,
+    lease_expires_at  timestamptz,
+    attempts          integer     NOT NULL DEFAULT 0,
+    started_at        timestamptz,
+    finished_at       timestamptz,
+    duration_ms       bigint      NOT NULL DEFAULT 0,
+    applied           bigint      NOT NULL DEFAULT 0,
+    skipped           bigint      NOT NULL DEFAULT 0,
+    failed            bigint      NOT NULL DEFAULT 0,
+    migrations        jsonb,
+    PRIMARY KEY (job_id, seq)
+);
+CREATE INDEX bfm_job_targets_open_idx ON )" + s + R"(bfm_job_targets (connection, job_id, seq)
+    WHERE status IN ('queued','running');
+CREATE INDEX bfm_job_targets_claimed_idx ON )" + s + R"(bfm_job_targets (claimed_by)
+    WHERE status = 'running';
+CREATE SEQUENCE )" + s + R"(bfm_fencing_tokens;
+CREATE TABLE )" + s + R"(bfm_locks (
+    connection  text        NOT NULL,
+    schema      text        NOT NULL,
+    holder      text        NOT NULL,
+    token       bigint      NOT NULL,
+    job_id      text,
+    acquired_at timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    PRIMARY KEY (connection, schema)
+);
+CREATE TABLE )" + s + R"(bfm_statement_progress (
+    connection      text        NOT NULL,
+    schema          text        NOT NULL,
+    migration_id    text        NOT NULL,
+    checksum        text        NOT NULL,
+    statements_done integer     NOT NULL,
+    job_id          text,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (connection, schema, migration_id)
+);
+)"});
     return list;
 }
 

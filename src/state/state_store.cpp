@@ -10,6 +10,7 @@
 #include "backends/postgresql/pg_endpoint.hpp"
 #include "backends/postgresql/pg_quote.hpp"
 #include "state/internal_migrations.hpp"
+#include "state/json_params.hpp"
 
 namespace bfm::state {
 namespace asio = boost::asio;
@@ -48,15 +49,6 @@ bool row_matches(const core::list_query& q, const core::migration_row& r) {
     if (!q.status.empty() && q.status != r.status) return false;
     if (!q.version.empty() && q.version != r.version) return false;
     return true;
-}
-
-// A list of strings as one bound JSON parameter: `x IN (SELECT jsonb_array_elements_text($1))`
-// keeps every value a bound parameter, however many there are.
-std::string json_array(const std::vector<std::string>& values) {
-    boost::json::array array;
-    array.reserve(values.size());
-    for (const auto& v : values) array.emplace_back(v);
-    return boost::json::serialize(array);
 }
 
 }  // namespace
@@ -252,8 +244,7 @@ asio::awaitable<pg::result<core::list_page>> state_store::list(const core::list_
     if (!session) co_return session.error();
     auto r = co_await session.value()->query(
         "SELECT migration_id, schema, table_name, version, name, connection, backend, status,"
-        " coalesce(to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-        "''),"
+        " " + sql_rfc3339("applied_at") + ","
         " coalesce(error_message, ''), coalesce(checksum, ''), coalesce(execution_ms, 0) FROM "
         + table("bfm_migrations"));
     if (!r) co_return r.error();

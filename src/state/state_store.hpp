@@ -79,6 +79,11 @@ public:
 
     void shutdown() { pool_->shutdown(); }
 
+    // For the job and lease stores, which share the state database sessions.
+    const std::shared_ptr<pg::pool>& pool() const { return pool_; }
+    const std::string& schema() const { return schema_; }
+    std::chrono::milliseconds wait_timeout() const { return wait_timeout_; }
+
 private:
     std::string table(std::string_view name) const;
 

@@ -11,6 +11,7 @@
 
 #include "core/engine/engine.hpp"
 #include "core/loader.hpp"
+#include "state/internal_migrations.hpp"
 #include "support/pg_test_env.hpp"
 #include "support/run_sync.hpp"
 
@@ -243,19 +244,15 @@ TEST_F(Engine, ADynamicMigrationWithoutASchemaIsATargetErrorNotARun) {
 TEST_F(Engine, ConcurrentRequestsForOneTargetApplyEachMigrationOnce) {
     start(three_migrations);
     std::vector<bfm::core::run_result> results;
+    std::vector<asio::awaitable<void>> runs;
     for (int i = 0; i < 4; ++i) {
-        asio::co_spawn(
-            ioc,
-            [&, req = request({"cli_race"})]() -> asio::awaitable<void> {
-                auto out = co_await engine->migrate_up(req);
-                results.push_back(*out.value);
-            },
-            [](std::exception_ptr e) {
-                if (e) std::rethrow_exception(e);
-            });
+        runs.push_back([](bfm::core::engine& e, bfm::core::job_request req,
+                          std::vector<bfm::core::run_result>& out) -> asio::awaitable<void> {
+            auto outcome = co_await e.migrate_up(std::move(req));
+            out.push_back(*outcome.value);
+        }(*engine, request({"cli_race"}), results));
     }
-    ioc.restart();
-    ioc.run();
+    bfm::test::run_all(ioc, std::move(runs));
     ASSERT_EQ(results.size(), 4u);
     int applied = 0;
     for (const auto& r : results) {
@@ -324,18 +321,16 @@ TEST_F(Engine, InternalMigrationsRunOnceEvenWhenStartedConcurrently) {
     bfm::core::engine a(ioc.get_executor(), config, registry);
     bfm::core::engine b(ioc.get_executor(), config, registry);
     int ok = 0;
+    std::vector<asio::awaitable<void>> inits;
     for (auto* e : {&a, &b}) {
-        asio::co_spawn(
-            ioc,
-            [&, e]() -> asio::awaitable<void> { ok += (co_await e->initialize()).has_value(); },
-            [](std::exception_ptr ex) {
-                if (ex) std::rethrow_exception(ex);
-            });
+        inits.push_back([](bfm::core::engine& en, int& count) -> asio::awaitable<void> {
+            count += (co_await en.initialize()).has_value();
+        }(*e, ok));
     }
-    ioc.restart();
-    ioc.run();
+    bfm::test::run_all(ioc, std::move(inits));
     EXPECT_EQ(ok, 2);
-    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_schema_version"), "1");
+    EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_schema_version"),
+              std::to_string(bfm::state::internal_migrations("public").size()));
 }
 
 }  // namespace

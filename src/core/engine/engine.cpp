@@ -14,6 +14,13 @@
 #include "core/planner.hpp"
 #include "core/registry_diff.hpp"
 #include "core/schema_name.hpp"
+#include "core/uuid.hpp"
+#include "core/jobs/job_request_json.hpp"
+#include "state/state_store.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
 
 namespace bfm::core {
 namespace asio = boost::asio;
@@ -49,6 +56,29 @@ std::string describe_exception(const std::exception_ptr& e) {
     }
 }
 
+std::string holder_name(const app_config& config) {
+    if (!config.instance_id.empty()) return config.instance_id;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "bfm");
+    return std::string(host) + "-" + std::to_string(getpid()) + "-" + make_uuid_v7().substr(24);
+}
+
+// True when every selected migration is applied, unchanged, where it would run: the planner
+// would skip them all (an applied migration needs none of its dependencies), so the target
+// needs neither a lease nor a session.
+bool nothing_to_do(const target_group& group, const state_snapshot& state, bool allow_modified) {
+    if (group.selected.empty()) return true;
+    for (const auto* m : group.selected) {
+        const auto* rows =
+            state.target(m->connection, m->is_dynamic() ? group.schema : m->schema);
+        if (rows == nullptr) return false;
+        auto it = rows->find(m->id);
+        if (it == rows->end() || it->second.status != "applied") return false;
+        if (!allow_modified && it->second.checksum != m->checksum) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr registry,
@@ -58,7 +88,13 @@ engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr 
       registry_(std::move(registry)),
       source_(std::move(source)),
       store_(ex, config),
-      events_(ex) {
+      events_(ex),
+      jobs_(store_.pool(), store_.schema(), store_.wait_timeout()),
+      leases_(store_.pool(), store_.schema(), store_.wait_timeout()),
+      scheduler_(ex,
+                 job_scheduler::deps{config_, [this] { return registry_; }, store_, jobs_, leases_,
+                                     pools_, events_},
+                 holder_name(config)) {
     for (const auto& c : config_.connections) {
         pools_.emplace(c.name, pg::pool::create(ex_,
                                                 pg::connect_params_for(c.endpoint, "bfm:" + c.name,
@@ -72,7 +108,13 @@ asio::awaitable<pg::status> engine::initialize() {
     auto changed = co_await store_.sync_missing(known_ids(*registry_));
     if (!changed) co_return changed.error();
     if (*changed > 0) spdlog::info("state: {} row(s) changed to or from `missing`", *changed);
+    spdlog::info("job scheduler: claiming work as {}", scheduler_.holder());
+    scheduler_.start();
     co_return pg::status{};
+}
+
+asio::awaitable<void> engine::drain(std::chrono::milliseconds grace) {
+    co_await scheduler_.stop(grace);
 }
 
 void engine::shutdown() {
@@ -80,40 +122,7 @@ void engine::shutdown() {
     store_.shutdown();
 }
 
-std::vector<engine::target_group> engine::group_targets(const registry& reg,
-                                                        const job_request& request,
-                                                        const connection_config& connection) const {
-    const auto selected = reg.select(request.filter);
-    std::vector<target_group> groups;
-    if (selected.empty()) return groups;
-    if (!request.schemas.empty()) {
-        // Explicit run schemas: one target each. Dynamic migrations run there; fixed ones keep
-        // their declared schema (the planner places every step).
-        for (const auto& schema : request.schemas) groups.push_back({schema, selected, {}});
-        return groups;
-    }
-    // No run schema: each migration goes to its declared schema, else the connection's
-    // {CONN}_SCHEMA. A dynamic migration with neither cannot run.
-    for (const auto* m : selected) {
-        const std::string& schema = m->is_dynamic() ? connection.schema : m->schema;
-        auto it = std::find_if(groups.begin(), groups.end(),
-                               [&](const target_group& g) { return g.schema == schema; });
-        if (it == groups.end()) {
-            groups.push_back({schema, {}, {}});
-            it = std::prev(groups.end());
-            if (schema.empty()) {
-                it->error = "migration " + m->id
-                            + " has a dynamic schema: give `schema`, `schemas` or `environment` "
-                              "(or set "
-                            + connection.env_prefix + "_SCHEMA)";
-            }
-        }
-        it->selected.push_back(m);
-    }
-    return groups;
-}
-
-asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request request) {
+asio::awaitable<service_outcome<run_result>> engine::plan_directly(job_request request) {
     service_outcome<run_result> out;
     const auto* connection = config_.find_connection(request.connection);
     if (!connection) {
@@ -321,26 +330,228 @@ asio::awaitable<health_report> engine::health() {
     co_return report;
 }
 
-// Temporary until the job store lands (issue 4 in progress).
+asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request request) {
+    if (request.dry_run) co_return co_await plan_directly(std::move(request));
+    // A synchronous run is a job that is awaited (SPEC 6): subscribed before it exists, so
+    // not one of its events is missed.
+    const std::string job_id = make_uuid_v7();
+    auto events = events_.subscribe(job_id);
+    auto created = co_await create_job(std::move(request), job_options{}, job_id);
+    if (created.error) co_return service_outcome<run_result>{{}, created.error};
+    co_return co_await await_job(*created.value, std::move(events));
+}
+
+asio::awaitable<service_outcome<engine::created_job>> engine::create_job(job_request request,
+                                                                         job_options options,
+                                                                         std::string job_id) {
+    service_outcome<created_job> out;
+    const auto* connection = config_.find_connection(request.connection);
+    if (!connection) {
+        out.error = service_error{"unknown_connection", "unknown connection " + request.connection};
+        co_return out;
+    }
+    const registry_ptr reg = registry_;
+    std::vector<state::new_target> targets;
+    if (!request.schema_selector_like.empty()) {
+        auto found = co_await discover_schemas(*connection, request.schema_selector_like);
+        if (!found) {
+            out.error = service_error{"connection_unavailable",
+                                      "discovering schemas on " + connection->name
+                                          + " failed: " + found.error().to_string()};
+            co_return out;
+        }
+        for (auto& name : *found) {
+            if (auto problem = validate_schema_name(name)) {
+                targets.push_back({connection->name, name, target_status::failed,
+                                   "matched schema_selector but " + *problem, 0});
+            } else if (std::find(request.schemas.begin(), request.schemas.end(), name)
+                       == request.schemas.end()) {
+                request.schemas.push_back(std::move(name));
+            }
+        }
+    }
+    created_job job;
+    if (request.schema_selector_like.empty() || !request.schemas.empty()) {
+        job.groups = group_targets(*reg, request, *connection);
+    }
+    // One state query for every target: the ones with nothing to do are finished right here,
+    // which is what makes a no-op check of thousands of tenants cheap.
+    std::vector<std::string> schemas;
+    for (const auto& g : job.groups) schemas.push_back(g.schema);
+    std::optional<state_snapshot> state;
+    if (!job.groups.empty()) {
+        auto rows = co_await store_.load_schemas(schemas_to_read(*reg, schemas));
+        if (!rows) {
+            out.error = service_error{"state_unavailable",
+                                      "reading state failed: " + rows.error().to_string()};
+            co_return out;
+        }
+        state.emplace(state_snapshot::make_table(std::move(*rows)));
+    }
+    for (const auto& g : job.groups) {
+        state::new_target t{connection->name, g.schema, target_status::queued, g.error, 0};
+        if (!g.error.empty()) {
+            t.status = target_status::failed;
+        } else if (nothing_to_do(g, *state, request.allow_modified)) {
+            t.status = target_status::succeeded;
+            t.skipped = static_cast<std::int64_t>(g.selected.size());
+        }
+        targets.push_back(std::move(t));
+    }
+
+    job_summary& summary = job.summary;
+    summary.job_id = std::move(job_id);
+    summary.connection = connection->name;
+    summary.options = options;
+    summary.submitted_by = request.origin.executed_by;
+    summary.execution_method = std::string(to_string(request.origin.method));
+    summary.counts.targets_total = static_cast<std::int64_t>(targets.size());
+    for (const auto& t : targets) {
+        if (t.status == target_status::queued) continue;
+        ++summary.counts.targets_done;
+        if (t.status == target_status::failed) ++summary.counts.targets_failed;
+        summary.counts.migrations_skipped += t.skipped;
+    }
+    const bool finished = summary.counts.targets_done == summary.counts.targets_total;
+    summary.status = finished ? state::finish_status(summary.counts, false, false)
+                              : job_status::queued;
+    if (auto st = co_await jobs_.insert(summary, job_request_to_json(request), targets); !st) {
+        out.error = service_error{"state_unavailable",
+                                  "storing the job failed: " + st.error().to_string()};
+        co_return out;
+    }
+    spdlog::info("job {} {}: {} target(s) on {}, {} with nothing to do", summary.job_id,
+                 to_string(summary.status), summary.counts.targets_total, summary.connection,
+                 summary.counts.targets_done - summary.counts.targets_failed);
+    job_event queued;
+    queued.type = job_event_type::job_queued;
+    queued.job_id = summary.job_id;
+    queued.status = std::string(to_string(summary.status));
+    scheduler_.publish(queued, &summary.counts);
+    if (finished) {
+        job_event ended = queued;
+        ended.type = job_event_type::job_finished;
+        scheduler_.publish(ended, &summary.counts);
+    } else {
+        scheduler_.wake();
+    }
+    out.value = std::move(job);
+    co_return out;
+}
+
+asio::awaitable<service_outcome<run_result>> engine::await_job(
+    const created_job& job, std::unique_ptr<event_subscription> events) {
+    service_outcome<run_result> out;
+    const std::string& job_id = job.summary.job_id;
+    bool finished = is_final(job.summary.status);
+    while (!finished) {
+        auto event = co_await events->next(std::chrono::seconds(1));
+        if (event && event->type == job_event_type::job_finished) break;
+        if (event && !events->overflowed()) continue;
+        // Quiet for a second (another replica may be running it), or events were dropped.
+        auto current = co_await jobs_.get(job_id);
+        if (current && *current && is_final((*current)->status)) break;
+        if (events->overflowed()) events = events_.subscribe(job_id);
+    }
+    run_result result;
+    job_target_query page;
+    page.limit = 1000;
+    for (;;) {
+        auto rows = co_await jobs_.targets(job_id, page);
+        if (!rows || !*rows) {
+            out.error = service_error{
+                "state_unavailable",
+                "job " + job_id + " finished, but reading its results failed"
+                    + (rows ? std::string(": the job vanished") : ": " + rows.error().to_string())};
+            co_return out;
+        }
+        for (auto& row : (*rows)->items) {
+            target_result t;
+            t.connection = row.connection;
+            t.schema = row.schema;
+            t.error = row.error;
+            t.migrations = std::move(row.migrations);
+            if (t.migrations.empty() && row.skipped > 0) {
+                // Finished at creation with nothing to do: the stored row only counts them.
+                for (const auto& g : job.groups) {
+                    if (g.schema != row.schema) continue;
+                    for (const auto* m : g.selected) {
+                        migration_result skipped;
+                        skipped.migration_id = m->id;
+                        t.migrations.push_back(std::move(skipped));
+                    }
+                }
+            }
+            if (row.status == target_status::succeeded) t.error.clear();
+            result.targets.push_back(std::move(t));
+        }
+        page.offset += page.limit;
+        if (page.offset >= (*rows)->total) break;
+    }
+    out.value = std::move(result);
+    co_return out;
+}
+
+asio::awaitable<service_outcome<job_summary>> engine::submit_job(job_request request,
+                                                                 job_options options) {
+    auto created = co_await create_job(std::move(request), options, make_uuid_v7());
+    if (created.error) co_return service_outcome<job_summary>{{}, created.error};
+    co_return service_outcome<job_summary>{std::move(created.value->summary), {}};
+}
+
 namespace {
-service_error not_yet() { return {"not_implemented", "jobs are not implemented yet"}; }
+
+service_error job_not_found(const std::string& job_id) {
+    return {"job_not_found", "no job with ID " + job_id};
+}
+
+service_error state_unavailable(const pg::error& e) {
+    return {"state_unavailable", "reading the state database failed: " + e.to_string()};
+}
+
 }  // namespace
 
-asio::awaitable<service_outcome<job_summary>> engine::submit_job(job_request, job_options) {
-    co_return service_outcome<job_summary>{{}, not_yet()};
+asio::awaitable<service_outcome<job_summary>> engine::get_job(std::string job_id) {
+    auto job = co_await jobs_.get(job_id);
+    if (!job) co_return service_outcome<job_summary>{{}, state_unavailable(job.error())};
+    if (!*job) co_return service_outcome<job_summary>{{}, job_not_found(job_id)};
+    co_return service_outcome<job_summary>{std::move(**job), {}};
 }
-asio::awaitable<service_outcome<job_summary>> engine::get_job(std::string) {
-    co_return service_outcome<job_summary>{{}, not_yet()};
+
+asio::awaitable<service_outcome<job_page>> engine::list_jobs(job_list_query query) {
+    auto page = co_await jobs_.list(query);
+    if (!page) co_return service_outcome<job_page>{{}, state_unavailable(page.error())};
+    co_return service_outcome<job_page>{std::move(*page), {}};
 }
-asio::awaitable<service_outcome<job_page>> engine::list_jobs(job_list_query) {
-    co_return service_outcome<job_page>{{}, not_yet()};
+
+asio::awaitable<service_outcome<job_target_page>> engine::job_targets(std::string job_id,
+                                                                      job_target_query query) {
+    auto page = co_await jobs_.targets(job_id, query);
+    if (!page) co_return service_outcome<job_target_page>{{}, state_unavailable(page.error())};
+    if (!*page) co_return service_outcome<job_target_page>{{}, job_not_found(job_id)};
+    co_return service_outcome<job_target_page>{std::move(**page), {}};
 }
-asio::awaitable<service_outcome<job_target_page>> engine::job_targets(std::string,
-                                                                      job_target_query) {
-    co_return service_outcome<job_target_page>{{}, not_yet()};
-}
-asio::awaitable<service_outcome<job_summary>> engine::cancel_job(std::string) {
-    co_return service_outcome<job_summary>{{}, not_yet()};
+
+asio::awaitable<service_outcome<job_summary>> engine::cancel_job(std::string job_id) {
+    auto job = co_await jobs_.cancel(job_id);
+    if (!job) co_return service_outcome<job_summary>{{}, state_unavailable(job.error())};
+    if (!*job) co_return service_outcome<job_summary>{{}, job_not_found(job_id)};
+    job_summary summary = std::move(**job);
+    if (!is_final(summary.status)) {
+        spdlog::info("job {}: cancel requested", job_id);
+        scheduler_.cancel_local(job_id);  // other replicas see it on their next heartbeat
+        // Nothing was running: the job ends now.
+        auto done = co_await jobs_.finish_job_if_done(job_id);
+        if (done && *done) {
+            summary = **done;
+            job_event ended;
+            ended.type = job_event_type::job_finished;
+            ended.job_id = job_id;
+            ended.status = std::string(to_string(summary.status));
+            scheduler_.publish(ended, &summary.counts);
+        }
+    }
+    co_return service_outcome<job_summary>{std::move(summary), {}};
 }
 
 }  // namespace bfm::core

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "core/engine/job_scheduler.hpp"
+#include "core/engine/target_groups.hpp"
 #include "core/engine/target_runner.hpp"
 #include "core/loader.hpp"
 #include "core/registry.hpp"
@@ -29,7 +31,11 @@ public:
 
     // Runs the state store's internal migrations, then marks state rows of migrations that are
     // no longer known as `missing`. Must succeed before serving.
+    // Then starts the job scheduler.
     boost::asio::awaitable<pg::status> initialize();
+    // Stops claiming work and lets running targets finish for up to `grace`; targets still
+    // running after it are cancelled and queued again for the next start or another replica.
+    boost::asio::awaitable<void> drain(std::chrono::milliseconds grace);
     void shutdown();
 
     registry_ptr current_registry() const { return registry_; }
@@ -52,17 +58,25 @@ public:
     event_bus& events() override { return events_; }
 
 private:
-    struct target_group {
-        std::string schema;
-        std::vector<const migration*> selected;
-        std::string error;  // a target that cannot run at all (dynamic without schema)
+    // A job as created: its targets in seq order, and what each selected (for results).
+    struct created_job {
+        job_summary summary;
+        std::vector<target_group> groups;  // by schema, for targets finished at creation
     };
+    // Discovers selector schemas, groups targets, finishes those with nothing to do (one state
+    // query for all of them), persists the job and its targets, then wakes the scheduler.
+    boost::asio::awaitable<service_outcome<created_job>> create_job(job_request request,
+                                                                    job_options options,
+                                                                    std::string job_id);
+    // Dry runs: planned directly, not a job.
+    boost::asio::awaitable<service_outcome<run_result>> plan_directly(job_request request);
+    // Waits for a job's end (its job_finished event, or its final state when another replica
+    // ran it) and returns its per-target results.
+    boost::asio::awaitable<service_outcome<run_result>> await_job(
+        const created_job& job, std::unique_ptr<event_subscription> events);
     // Existing schemas of the connection matching a LIKE pattern (schema_selector).
     boost::asio::awaitable<pg::result<std::vector<std::string>>> discover_schemas(
         const connection_config& connection, const std::string& like);
-    std::vector<target_group> group_targets(const registry& reg, const job_request& request,
-                                            const connection_config& connection) const;
-
     boost::asio::any_io_executor ex_;
     const app_config& config_;
     registry_ptr registry_;  // swapped whole by reindex; runs keep the one they started with
@@ -70,6 +84,9 @@ private:
     state::state_store store_;
     pool_map pools_;
     event_bus events_;
+    state::job_store jobs_;
+    state::lease_store leases_;
+    job_scheduler scheduler_;
 };
 
 }  // namespace bfm::core

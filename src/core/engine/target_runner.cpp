@@ -51,13 +51,34 @@ migration_result would_run_or_skip(const plan_step& step) {
 target_runner::target_runner(const app_config& config, const registry& registry,
                              state::state_store& store, const pool_map& pools,
                              const job_request& request,
-                             std::shared_ptr<const state_snapshot::table> preloaded)
+                             std::shared_ptr<const state_snapshot::table> preloaded,
+                             run_hooks hooks)
     : config_(config),
       registry_(registry),
       store_(store),
       pools_(pools),
       request_(request),
-      preloaded_(std::move(preloaded)) {}
+      preloaded_(std::move(preloaded)),
+      hooks_(std::move(hooks)) {}
+
+void target_runner::publish(job_event_type type, const plan_step* step, std::string status,
+                            std::string error, std::int64_t duration_ms,
+                            std::int64_t statement_index) const {
+    if (!hooks_.publish) return;
+    job_event e;
+    e.type = type;
+    e.job_id = hooks_.job_id;
+    if (step != nullptr) {
+        e.connection = step->connection;
+        e.schema = step->schema;
+        e.migration_id = step->m->id;
+    }
+    e.status = std::move(status);
+    e.error = std::move(error);
+    e.duration_ms = duration_ms;
+    e.statement_index = statement_index;
+    hooks_.publish(std::move(e));
+}
 
 pg::target_options target_runner::options_for(const std::string& connection) const {
     pg::target_options options;
@@ -176,11 +197,24 @@ asio::awaitable<std::string> target_runner::open_sessions(const target_plan& pla
         if (pool == pools_.end()) {
             co_return "connection " + where.first + " (needed by the plan) is not configured";
         }
+        // The cluster-wide lease first (SPEC 5.3): waiting for it is how two runs of one target
+        // queue, on this replica or another. Its token fences every write of this run.
+        std::int64_t token = 0;
+        if (!read_only && hooks_.locks != nullptr && !leases_.count(where)) {
+            auto lease = co_await hooks_.locks->acquire(where.first, where.second, hooks_.job_id,
+                                                        hooks_.control);
+            if (!lease) {
+                co_return where.first + "/" + where.second + ": " + lease.error().to_string();
+            }
+            token = *lease;
+            leases_.emplace(where, token);
+        }
         auto opened = co_await pg::target_session::open(*pool->second, where.second,
                                                         options_for(where.first), read_only);
         if (!opened) {
             co_return where.first + "/" + where.second + ": " + opened.error().to_string();
         }
+        opened.value()->set_fence(token);
         sessions.emplace(where, std::move(opened.value()));
     }
     co_return std::string();
@@ -273,10 +307,16 @@ asio::awaitable<std::string> target_runner::check_requirements(const target_plan
 
 asio::awaitable<void> target_runner::execute(const target_plan& plan, session_map& sessions,
                                              target_result& result) {
+    auto* control = hooks_.control;
     for (const auto& step : plan.steps) {
         if (step.action == step_action::skip) {
             result.migrations.push_back(skipped(step));
+            publish(job_event_type::migration_skipped, &step, "skipped", step.reason);
             continue;
+        }
+        if (control != nullptr && control->should_stop()) {
+            result.error = control->stop_reason() + "; " + step.m->id + " and later migrations did not run";
+            break;
         }
         auto& session = *sessions.at({step.connection, step.schema});
         const std::string script =
@@ -287,9 +327,21 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
         rec.connection = step.connection;
         rec.schema = step.schema;
         rec.origin = request_.origin;
+        rec.job_id = hooks_.job_id;
         rec.started_at = std::chrono::system_clock::now();
         const auto started = std::chrono::steady_clock::now();
-        auto applied = co_await apply_with_retries(session, step, script, rec.attempt_id);
+        publish(job_event_type::migration_started, &step, "running");
+        if (control != nullptr) {
+            control->current_migration = step.m->id;
+            control->active = &session;
+        }
+        pg::status applied;
+        if (step.m->transactional) {
+            applied = co_await apply_with_retries(session, step, script, rec.attempt_id);
+        } else {
+            applied = co_await apply_statements(session, step, script, rec.attempt_id);
+        }
+        if (control != nullptr) control->active = nullptr;
         rec.finished_at = std::chrono::system_clock::now();
         const auto ms = elapsed_ms(started);
         rec.status = applied ? "applied" : "failed";
@@ -303,6 +355,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
             spdlog::info("applied {} on {}/{} in {} ms{}", step.m->id, step.connection, step.schema,
                          ms, step.out_of_order ? " (out of order)" : "");
             mr.outcome = migration_outcome::applied;
+            publish(job_event_type::migration_succeeded, &step, "applied", {}, ms);
             if (!recorded) {
                 // The ledger holds the proof; the next run of this target reconciles it.
                 mr.error =
@@ -319,6 +372,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
                       rec.error_message);
         mr.outcome = migration_outcome::failed;
         mr.error = rec.error_message;
+        publish(job_event_type::migration_failed, &step, "failed", rec.error_message, ms);
         if (!recorded)
             mr.error +=
                 " (recording the failure also failed: " + recorded.error().to_string() + ")";
@@ -349,9 +403,51 @@ asio::awaitable<pg::status> target_runner::apply_with_retries(pg::target_session
     }
 }
 
+asio::awaitable<pg::status> target_runner::apply_statements(pg::target_session& session,
+                                                            const plan_step& step,
+                                                            const std::string& script,
+                                                            const std::string& attempt_id) {
+    pg::statement_progress progress;
+    if (hooks_.progress == nullptr) co_return co_await session.apply(*step.m, script, attempt_id);
+    auto& jobs = *hooks_.progress;
+    auto done = co_await jobs.statements_done(step.connection, step.schema, step.m->id,
+                                              step.m->checksum);
+    if (!done) co_return done.error();
+    progress.resume_from = static_cast<std::size_t>(*done);
+    const plan_step* where = &step;
+    progress.on_statement_done = [this, where, &jobs](std::size_t index,
+                                                      std::size_t total) -> asio::awaitable<void> {
+        auto saved = co_await jobs.save_statements_done(where->connection, where->schema,
+                                                        where->m->id, where->m->checksum,
+                                                        static_cast<std::int64_t>(index + 1),
+                                                        hooks_.job_id);
+        if (!saved) {
+            // Only the resume point is lost: a later attempt re-runs this statement.
+            spdlog::warn("{} on {}/{}: recording progress (statement {} of {}) failed: {}",
+                         where->m->id, where->connection, where->schema, index + 1, total,
+                         saved.error().to_string());
+        }
+        publish(job_event_type::statement_done, where, "running", {}, 0,
+                static_cast<std::int64_t>(index));
+    };
+    auto applied = co_await session.apply(*step.m, script, attempt_id, &progress);
+    if (applied) {
+        auto cleared = co_await jobs.clear_statements_done(step.connection, step.schema, step.m->id);
+        if (!cleared) {
+            spdlog::warn("{} on {}/{}: clearing its statement progress failed: {}", step.m->id,
+                         step.connection, step.schema, cleared.error().to_string());
+        }
+    }
+    co_return applied;
+}
+
 asio::awaitable<void> target_runner::close_all(session_map& sessions) {
     for (auto& [where, session] : sessions) co_await session->close();
     sessions.clear();
+    for (auto& [where, token] : leases_) {
+        co_await hooks_.locks->release(where.first, where.second, token);
+    }
+    leases_.clear();
 }
 
 }  // namespace bfm::core

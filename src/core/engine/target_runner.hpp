@@ -3,6 +3,7 @@
 // plan (dry run) or executes it step by step (SPEC 3), recording every attempt.
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +12,10 @@
 #include "backends/postgresql/pg_pool.hpp"
 #include "backends/postgresql/pg_target.hpp"
 #include "core/engine/state_snapshot.hpp"
+#include "core/engine/target_control.hpp"
+#include "core/engine/target_locks.hpp"
+#include "core/jobs/job_types.hpp"
+#include "state/job_store.hpp"
 #include "core/job_request.hpp"
 #include "core/planner.hpp"
 #include "core/service.hpp"
@@ -20,12 +25,23 @@ namespace bfm::core {
 
 using pool_map = std::map<std::string, std::shared_ptr<pg::pool>>;  // by connection name
 
+// What a run inside a job adds: leases, stop requests, events and statement progress. A run
+// without hooks (dry runs and plans) takes no lease and publishes nothing.
+struct run_hooks {
+    std::string job_id;
+    target_locks* locks = nullptr;
+    target_control* control = nullptr;
+    state::job_store* progress = nullptr;  // resume points of `transaction off` migrations
+    std::function<void(job_event)> publish;
+};
+
 class target_runner {
 public:
     // `preloaded`: state rows already read for this target (and others); null = read them.
     target_runner(const app_config& config, const registry& registry, state::state_store& store,
                   const pool_map& pools, const job_request& request,
-                  std::shared_ptr<const state_snapshot::table> preloaded = nullptr);
+                  std::shared_ptr<const state_snapshot::table> preloaded = nullptr,
+                  run_hooks hooks = {});
 
     boost::asio::awaitable<target_result> run(const std::string& connection,
                                               const std::string& schema,
@@ -34,6 +50,7 @@ public:
 private:
     using place = std::pair<std::string, std::string>;  // (connection, schema) a step runs in
     using session_map = std::map<place, std::unique_ptr<pg::target_session>>;
+    std::map<place, std::int64_t> leases_;  // fencing tokens of the leases this run holds
 
     boost::asio::awaitable<std::string> load_snapshot(const std::string& schema);
     target_plan make_plan(const std::string& connection, const std::string& schema,
@@ -55,6 +72,15 @@ private:
                                                           const plan_step& step,
                                                           const std::string& script,
                                                           const std::string& attempt_id);
+    // A `transaction off` migration: resumes after the statements an earlier attempt ran and
+    // records each one that succeeds.
+    boost::asio::awaitable<pg::status> apply_statements(pg::target_session& session,
+                                                        const plan_step& step,
+                                                        const std::string& script,
+                                                        const std::string& attempt_id);
+    void publish(job_event_type type, const plan_step* step, std::string status = {},
+                 std::string error = {}, std::int64_t duration_ms = 0,
+                 std::int64_t statement_index = -1) const;
     boost::asio::awaitable<void> close_all(session_map& sessions);
     pg::target_options options_for(const std::string& connection) const;
 
@@ -65,6 +91,7 @@ private:
     const job_request& request_;
     std::shared_ptr<const state_snapshot::table> preloaded_;
     std::unique_ptr<state_snapshot> snapshot_;
+    run_hooks hooks_;
 };
 
 // Schemas whose state a plan for these targets may read: theirs and every declared schema.
