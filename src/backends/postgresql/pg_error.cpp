@@ -28,6 +28,8 @@ public:
                 return "unsupported result (COPY is not supported)";
             case errc::pool_exhausted:
                 return "timed out waiting for a free connection";
+            case errc::lease_lost:
+                return "lease lost to a newer holder of the target";
             case errc::query_canceled:
                 return "query canceled";
             case errc::lock_not_available:

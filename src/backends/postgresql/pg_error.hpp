@@ -21,6 +21,7 @@ enum class errc {
     protocol_error,
     unsupported_result,  // e.g. COPY in a migration script
     pool_exhausted,
+    lease_lost,  // a newer fencing token owns the target (SPEC 5.3)
     // server side, mapped from SQLSTATE (specific codes first, then classes)
     query_canceled = 100,    // 57014
     lock_not_available,      // 55P03

@@ -58,6 +58,10 @@ public:
 
     pool_stats stats() const;
     const connect_params& params() const { return params_; }
+    // Whether bfm's own tables in this database (the target ledger) were created or found by
+    // a session of this pool, so later sessions skip that DDL: once per database and process.
+    bool ledger_ready() const { return ledger_ready_; }
+    void set_ledger_ready() { ledger_ready_ = true; }
     // Closes idle sessions; sessions in use close when they are returned.
     void shutdown();
 
@@ -75,6 +79,7 @@ private:
     std::size_t opening_ = 0;
     std::size_t opened_total_ = 0;
     bool shut_down_ = false;
+    bool ledger_ready_ = false;
     std::deque<std::unique_ptr<connection>> idle_;
     std::list<std::shared_ptr<waiter>> waiters_;
 };

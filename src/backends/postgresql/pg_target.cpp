@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <optional>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstddef>
 
 #include "backends/postgresql/pg_quote.hpp"
 #include "core/concurrent_index.hpp"
@@ -29,14 +33,45 @@ constexpr const char* ledger_ddl =
     "  attempt_id uuid PRIMARY KEY, migration_id text NOT NULL, schema text NOT NULL,"
     "  checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
     " CREATE INDEX IF NOT EXISTS ledger_schema_idx ON bfm.ledger (schema, migration_id);"
+    " CREATE TABLE IF NOT EXISTS bfm.fence (schema text PRIMARY KEY, token bigint NOT NULL);"
     " COMMIT";
 
 std::string millis(std::chrono::milliseconds d) {
     return std::to_string(d.count()) + "ms";
 }
 
-constexpr const char* ledger_insert_sql =
-    "INSERT INTO bfm.ledger (attempt_id, migration_id, schema, checksum) VALUES ($1, $2, $3, $4)";
+// search_path, lock_timeout and statement_timeout (the migration's own `-- bfm:timeout` wins),
+// each after "SET " / "SET LOCAL " as `separator` says.
+std::string settings_sql(const core::migration& m, const target_options& options,
+                         const std::string& schema, const std::string& separator) {
+    const auto statement_timeout = m.timeout.count() > 0 ? m.timeout : options.statement_timeout;
+    std::string out = "search_path TO " + quote_ident(schema) + ", public" + separator
+                      + "lock_timeout = " + quote_literal(millis(options.lock_timeout));
+    if (statement_timeout.count() > 0) {
+        out += separator + "statement_timeout = " + quote_literal(millis(statement_timeout));
+    }
+    return out;
+}
+
+// A literal for values inlined into our own SQL (ids, checksums, schema names): an E'' string
+// when there is a backslash, so the meaning does not depend on standard_conforming_strings.
+std::string sql_literal(std::string_view text) {
+    if (text.find('\\') == std::string_view::npos) return quote_literal(text);
+    std::string escaped;
+    for (char c : text) {
+        if (c == '\\') escaped.push_back(c);
+        escaped.push_back(c);
+    }
+    return "E" + quote_literal(escaped);
+}
+
+// A cancelled transactional migration says that nothing of it stayed.
+error rolled_back(error err, const core::migration& m) {
+    if (err.is(errc::query_canceled)) {
+        err.diag.message += " (rolled back: nothing of " + m.id + " was applied)";
+    }
+    return err;
+}
 
 // Points a script error at its line and file.
 error locate(error err, std::string_view script, const core::migration& m) {
@@ -79,11 +114,14 @@ asio::awaitable<result<std::unique_ptr<target_session>>> target_session::open(
     if (read_only) co_return session;
 
     auto& c = *session->conn_;
-    if (options.ledger) {
+    // Once per database and process: a ledger dropped by hand later is not recreated until
+    // bfm restarts (migrations then fail on the missing table, they do not skip the ledger).
+    if (options.ledger && !pool.ledger_ready()) {
         if (auto r = co_await c.query(ledger_ddl); !r) {
             co_await c.query("ROLLBACK");
             co_return r.error();
         }
+        pool.set_ledger_ready();
     }
     if (auto r = co_await c.query(lock_sql, params(session->schema_)); !r) co_return r.error();
     session->locked_ = true;
@@ -117,99 +155,204 @@ asio::awaitable<result<std::vector<ledger_entry>>> target_session::ledger_entrie
 }
 
 asio::awaitable<status> target_session::apply(const core::migration& m, std::string_view script,
-                                              const std::string& attempt_id) {
-    if (!m.transactional) co_return co_await apply_without_transaction(m, script, attempt_id);
-    const auto statement_timeout = m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
-    std::string settings =
-        "search_path TO " + quote_ident(schema_)
-        + ", public; SET LOCAL lock_timeout = " + quote_literal(millis(options_.lock_timeout));
-    if (statement_timeout.count() > 0) {
-        settings += "; SET LOCAL statement_timeout = " + quote_literal(millis(statement_timeout));
+                                              const std::string& attempt_id,
+                                              statement_progress* progress) {
+    if (m.transactional) co_return co_await apply_in_transaction(m, script, attempt_id);
+    statement_progress none;
+    statement_progress& p = progress ? *progress : none;
+    co_return co_await apply_without_transaction(m, script, attempt_id, p);
+}
+
+// Three round trips: BEGIN + settings + ledger (and fence) row, the script on its own (so error
+// positions point into it), COMMIT.
+asio::awaitable<status> target_session::apply_in_transaction(const core::migration& m,
+                                                             std::string_view script,
+                                                             const std::string& attempt_id) {
+    std::string begin = "BEGIN; SET LOCAL " + settings_sql(m, options_, schema_, "; SET LOCAL ");
+    if (options_.ledger) begin += "; " + ledger_row_sql(m, attempt_id);
+    auto opened = co_await run_step(begin);
+    if (!opened) {
+        co_await rollback();
+        co_return rolled_back(opened.error(), m);
     }
-    auto& c = *conn_;
-    if (auto r = co_await c.query("BEGIN; SET LOCAL " + settings); !r) {
-        co_await c.query("ROLLBACK");
-        co_return r.error();
+    if (options_.ledger && opened->affected() != 1) {
+        co_await rollback();
+        co_return lease_lost_error(false);
     }
-    if (options_.ledger) {
-        auto r = co_await c.query(ledger_insert_sql, params(attempt_id, m.id, schema_, m.checksum));
-        if (!r) {
-            co_await c.query("ROLLBACK");
-            co_return r.error();
-        }
-    }
-    if (auto r = co_await c.query(script); !r) {
-        auto err = locate(r.error(), script, m);
-        co_await c.query("ROLLBACK");
+    auto ran = co_await run_step(script);
+    if (!ran) {
+        auto err = rolled_back(locate(ran.error(), script, m), m);
+        co_await rollback();
         co_return err;
     }
-    if (auto r = co_await c.query("COMMIT"); !r) {
-        co_await c.query("ROLLBACK");
-        co_return r.error();
+    auto committed = co_await run_step("COMMIT");
+    if (!committed) {
+        co_await rollback();
+        co_return rolled_back(committed.error(), m);
     }
     co_return status{};
 }
 
 // `-- bfm:transaction off`: the script runs in autocommit, one statement at a time (several
 // statements in one simple query would form an implicit transaction, which CREATE INDEX
-// CONCURRENTLY refuses). The session settings are set for it and reset after; the ledger row is
-// written once every statement has succeeded. Progress records and resume at the failed
-// statement belong to the job engine.
+// CONCURRENTLY refuses). The session settings are set for it and reset after; the fence is
+// claimed before anything runs, and the ledger row (with the fence checked again) is written
+// once every statement has succeeded.
 asio::awaitable<status> target_session::apply_without_transaction(const core::migration& m,
                                                                   std::string_view script,
-                                                                  const std::string& attempt_id) {
-    auto& c = *conn_;
-    const auto statement_timeout = m.timeout.count() > 0 ? m.timeout : options_.statement_timeout;
-    std::string set = "SET search_path TO " + quote_ident(schema_) + ", public; SET lock_timeout = "
-                      + quote_literal(millis(options_.lock_timeout));
-    if (statement_timeout.count() > 0) {
-        set += "; SET statement_timeout = " + quote_literal(millis(statement_timeout));
-    }
-    if (auto r = co_await c.query(set); !r) co_return r.error();
-    std::optional<error> failure;
+                                                                  const std::string& attempt_id,
+                                                                  statement_progress& progress) {
+    progress.failed_at = statement_progress::npos;
     const auto statements = core::split_sql_statements(script);
-    // A concurrent index build that failed before left an INVALID index of the same name: the
-    // build would now fail with "already exists" (or, with IF NOT EXISTS, keep the broken one).
+    const std::size_t first = std::min(progress.resume_from, statements.size());
+    if (first > 0) {
+        spdlog::warn("{} on {}: resuming at statement {} of {} (the earlier ones ran before)", m.id,
+                     schema_, first + 1, statements.size());
+    }
+    const std::string set = "SET " + settings_sql(m, options_, schema_, "; SET ");
+    if (auto r = co_await run_step(set); !r) co_return r.error();
+    status outcome = co_await claim_fence();
+    if (outcome) {
+        const std::vector<core::sql_statement> pending(
+            statements.begin() + static_cast<std::ptrdiff_t>(first), statements.end());
+        outcome = co_await drop_invalid_indexes(m, pending);
+    }
+    if (outcome) outcome = co_await run_statements(m, statements, first, progress);
+    if (outcome) outcome = co_await write_ledger_row(m, attempt_id);
+    co_await clean_up("RESET search_path; RESET lock_timeout; RESET statement_timeout");
+    co_return outcome;
+}
+
+// A stale holder must not start: the fence takes our token unless a newer one is there.
+asio::awaitable<status> target_session::claim_fence() {
+    if (!options_.ledger || fence_token_ <= 0) co_return status{};
+    const std::string claim = fence_sql();
+    auto r = co_await run_step(claim);
+    if (!r) co_return r.error();
+    if (r->affected() != 1) co_return lease_lost_error(false);
+    co_return status{};
+}
+
+// A concurrent index build that failed before left an INVALID index of the same name: the
+// build would now fail with "already exists" (or, with IF NOT EXISTS, keep the broken one).
+asio::awaitable<status> target_session::drop_invalid_indexes(
+    const core::migration& m, const std::vector<core::sql_statement>& statements) {
     for (const auto& name : core::concurrent_index_names(statements)) {
-        auto invalid = co_await c.query(
+        auto invalid = co_await conn_->query(
             "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
             " JOIN pg_namespace n ON n.oid = c.relnamespace"
             " WHERE NOT i.indisvalid AND n.nspname = $1 AND c.relname = $2",
             params(schema_, name));
-        if (invalid && invalid->empty()) continue;
-        if (invalid) {
-            spdlog::warn(
-                "{}: dropping INVALID index {}.{} left by an earlier failed concurrent "
-                "build",
-                m.id, schema_, name);
-            invalid = co_await c.query("DROP INDEX CONCURRENTLY IF EXISTS " + quote_ident(schema_)
-                                       + "." + quote_ident(name));
-        }
-        if (!invalid) {
-            failure = invalid.error();
-            break;
-        }
+        if (!invalid) co_return invalid.error();
+        if (invalid->empty()) continue;
+        spdlog::warn("{}: dropping INVALID index {}.{} left by an earlier failed concurrent build",
+                     m.id, schema_, name);
+        const std::string drop =
+            "DROP INDEX CONCURRENTLY IF EXISTS " + quote_ident(schema_) + "." + quote_ident(name);
+        if (auto dropped = co_await run_step(drop); !dropped) co_return dropped.error();
     }
-    for (std::size_t i = 0; i < statements.size() && !failure; ++i) {
-        const auto& statement = statements[i];
-        auto ran = co_await c.query(statement.text);
-        if (ran) continue;
-        error err = ran.error();
-        const int line = statement.first_line - 1
-                         + std::max(1, line_of_position(statement.text, err.diag.position));
-        err.diag.message += " (statement " + std::to_string(i + 1) + " of "
-                            + std::to_string(statements.size()) + ", at line "
-                            + std::to_string(line) + " of " + m.up_path
-                            + "; earlier statements stay applied)";
-        failure = std::move(err);
-    }
-    if (!failure && options_.ledger) {
-        auto r = co_await c.query(ledger_insert_sql, params(attempt_id, m.id, schema_, m.checksum));
-        if (!r) failure = r.error();
-    }
-    co_await c.query("RESET search_path; RESET lock_timeout; RESET statement_timeout");
-    if (failure) co_return *failure;
     co_return status{};
+}
+
+asio::awaitable<status> target_session::run_statements(const core::migration& m,
+                                                       const std::vector<core::sql_statement>& all,
+                                                       std::size_t first,
+                                                       statement_progress& progress) {
+    for (std::size_t i = first; i < all.size(); ++i) {
+        auto ran = co_await run_step(all[i].text);
+        if (!ran) {
+            progress.failed_at = i;
+            error err = ran.error();
+            const int line = all[i].first_line - 1
+                             + std::max(1, line_of_position(all[i].text, err.diag.position));
+            err.diag.message += " (statement " + std::to_string(i + 1) + " of "
+                                + std::to_string(all.size()) + ", at line " + std::to_string(line)
+                                + " of " + m.up_path + "; earlier statements stay applied)";
+            co_return err;
+        }
+        if (progress.on_statement_done) {
+            auto done = progress.on_statement_done(i, all.size());
+            co_await std::move(done);
+        }
+    }
+    co_return status{};
+}
+
+asio::awaitable<status> target_session::write_ledger_row(const core::migration& m,
+                                                         const std::string& attempt_id) {
+    if (!options_.ledger) co_return status{};
+    const std::string row = ledger_row_sql(m, attempt_id);
+    auto r = co_await run_step(row);
+    if (!r) co_return r.error();
+    if (r->affected() != 1) co_return lease_lost_error(true);
+    co_return status{};
+}
+
+asio::awaitable<result<rows>> target_session::run_step(std::string_view sql) {
+    if (cancelled_) {
+        co_return make_client_error(errc::query_canceled,
+                                    "canceled by request before the statement was sent");
+    }
+    auto r = co_await conn_->query(sql);
+    co_await settle_cancels();
+    co_return r;
+}
+
+asio::awaitable<void> target_session::clean_up(std::string_view sql) {
+    co_await settle_cancels();
+    co_await conn_->query(sql);
+}
+
+asio::awaitable<void> target_session::rollback() {
+    // Twice at most: a cancel() arriving during the ROLLBACK itself can fail it, and a session
+    // left in a transaction is closed by the pool instead of being reused.
+    for (int i = 0; i < 2 && conn_->is_open() && conn_->in_transaction(); ++i) {
+        co_await clean_up("ROLLBACK");
+    }
+}
+
+asio::awaitable<void> target_session::settle_cancels() {
+    while (cancels_in_flight_ > 0) {
+        const auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer pause(ex, std::chrono::milliseconds(2));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+asio::awaitable<status> target_session::cancel() {
+    cancelled_ = true;
+    if (!conn_ || !conn_->is_open()) co_return status{};
+    ++cancels_in_flight_;
+    auto sent = co_await conn_->cancel();
+    --cancels_in_flight_;
+    co_return sent;
+}
+
+std::string target_session::fence_sql() const {
+    return "INSERT INTO bfm.fence AS f (schema, token) VALUES (" + sql_literal(schema_) + ", "
+           + std::to_string(fence_token_)
+           + ") ON CONFLICT (schema) DO UPDATE SET token = EXCLUDED.token"
+             " WHERE f.token <= EXCLUDED.token";
+}
+
+// The ledger row, and with a fence the fence row in the same statement: the row is only
+// inserted when the fence took our token, so affected() == 0 means a newer holder.
+std::string target_session::ledger_row_sql(const core::migration& m,
+                                           const std::string& attempt_id) const {
+    const std::string values = sql_literal(attempt_id) + "::uuid, " + sql_literal(m.id) + ", "
+                               + sql_literal(schema_) + ", " + sql_literal(m.checksum);
+    const std::string insert =
+        "INSERT INTO bfm.ledger (attempt_id, migration_id, schema, checksum) ";
+    if (fence_token_ <= 0) return insert + "VALUES (" + values + ")";
+    return "WITH f AS (" + fence_sql() + " RETURNING 1) " + insert + "SELECT " + values + " FROM f";
+}
+
+error target_session::lease_lost_error(bool applied) const {
+    return make_client_error(errc::lease_lost,
+                             "lease lost: a newer holder (fencing token > "
+                                 + std::to_string(fence_token_) + ") owns target " + schema_
+                                 + (applied ? "; its statements ran but no ledger row was written"
+                                            : "; nothing was applied"));
 }
 
 asio::awaitable<result<std::vector<std::string>>> target_session::missing_schemas(
@@ -232,9 +375,11 @@ asio::awaitable<result<bool>> target_session::table_exists(const std::string& sc
 }
 
 asio::awaitable<void> target_session::close() {
+    co_await settle_cancels();
     if (locked_ && conn_ && conn_->is_open()) {
         auto r = co_await conn_->query(unlock_sql, params(schema_));
         if (r) locked_ = false;
+        co_await settle_cancels();  // a cancel() that hit the unlock must end before close()
     }
     if (locked_ && conn_) conn_->close();
     locked_ = false;
