@@ -89,11 +89,12 @@ engine::engine(asio::any_io_executor ex, const app_config& config, registry_ptr 
       source_(std::move(source)),
       store_(ex, config),
       events_(ex),
+      job_cache_(std::chrono::milliseconds(100)),
       jobs_(store_.pool(), store_.schema(), store_.wait_timeout()),
       leases_(store_.pool(), store_.schema(), store_.wait_timeout()),
       scheduler_(ex,
                  job_scheduler::deps{config_, [this] { return registry_; }, store_, jobs_, leases_,
-                                     pools_, events_},
+                                     pools_, events_, job_cache_},
                  holder_name(config)) {
     for (const auto& c : config_.connections) {
         pools_.emplace(c.name, pg::pool::create(ex_,
@@ -512,9 +513,13 @@ service_error state_unavailable(const pg::error& e) {
 }  // namespace
 
 asio::awaitable<service_outcome<job_summary>> engine::get_job(std::string job_id) {
+    if (auto cached = job_cache_.find(job_id)) {
+        co_return service_outcome<job_summary>{std::move(*cached), {}};
+    }
     auto job = co_await jobs_.get(job_id);
     if (!job) co_return service_outcome<job_summary>{{}, state_unavailable(job.error())};
     if (!*job) co_return service_outcome<job_summary>{{}, job_not_found(job_id)};
+    job_cache_.put(**job);
     co_return service_outcome<job_summary>{std::move(**job), {}};
 }
 
@@ -537,6 +542,7 @@ asio::awaitable<service_outcome<job_summary>> engine::cancel_job(std::string job
     if (!job) co_return service_outcome<job_summary>{{}, state_unavailable(job.error())};
     if (!*job) co_return service_outcome<job_summary>{{}, job_not_found(job_id)};
     job_summary summary = std::move(**job);
+    job_cache_.put(summary);
     if (!is_final(summary.status)) {
         spdlog::info("job {}: cancel requested", job_id);
         scheduler_.cancel_local(job_id);  // other replicas see it on their next heartbeat
@@ -544,6 +550,7 @@ asio::awaitable<service_outcome<job_summary>> engine::cancel_job(std::string job
         auto done = co_await jobs_.finish_job_if_done(job_id);
         if (done && *done) {
             summary = **done;
+            job_cache_.put(summary);
             job_event ended;
             ended.type = job_event_type::job_finished;
             ended.job_id = job_id;

@@ -84,6 +84,7 @@ private:
     state::state_store store_;
     pool_map pools_;
     event_bus events_;
+    job_cache job_cache_;
     state::job_store jobs_;
     state::lease_store leases_;
     job_scheduler scheduler_;

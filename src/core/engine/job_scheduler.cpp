@@ -311,6 +311,7 @@ asio::awaitable<void> job_scheduler::finish(running_target& target, state::targe
         co_return;
     }
     job_summary summary = **job;
+    deps_.cache.put(summary);
     job_event finished;
     finished.type = job_event_type::target_finished;
     finished.job_id = claim.job_id;
@@ -338,6 +339,7 @@ asio::awaitable<void> job_scheduler::finish(running_target& target, state::targe
                               + ")");
         if (stopped) {
             summary = *stopped;
+            deps_.cache.put(summary);
         } else {
             spdlog::error("job {}: stopping the remaining targets failed: {}", claim.job_id,
                           stopped.error().to_string());
@@ -352,6 +354,7 @@ asio::awaitable<void> job_scheduler::finish(running_target& target, state::targe
     }
     if (!*done) co_return;  // another finisher recorded it
     const job_summary& final_job = **done;
+    deps_.cache.put(final_job);
     spdlog::info("job {} {}: {} target(s), {} failed; {} migration(s) applied, {} skipped",
                  final_job.job_id, to_string(final_job.status), final_job.counts.targets_total,
                  final_job.counts.targets_failed, final_job.counts.migrations_applied,

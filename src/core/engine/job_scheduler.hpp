@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "core/engine/job_cache.hpp"
 #include "core/engine/target_control.hpp"
 #include "core/engine/target_groups.hpp"
 #include "core/engine/target_locks.hpp"
@@ -33,6 +34,7 @@ public:
         state::lease_store& leases;
         const pool_map& pools;
         event_bus& events;
+        job_cache& cache;  // refreshed with every job summary the scheduler gets back
     };
     job_scheduler(boost::asio::any_io_executor ex, deps d, std::string holder);
 

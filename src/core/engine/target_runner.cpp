@@ -59,7 +59,8 @@ target_runner::target_runner(const app_config& config, const registry& registry,
       pools_(pools),
       request_(request),
       preloaded_(std::move(preloaded)),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)),
+      log_prefix_(hooks_.job_id.empty() ? std::string() : "job " + hooks_.job_id + ": ") {}
 
 void target_runner::publish(job_event_type type, const plan_step* step, std::string status,
                             std::string error, std::int64_t duration_ms,
@@ -251,7 +252,7 @@ asio::awaitable<std::string> target_runner::reconcile(const place& where,
         if (auto st = co_await store_.record(rec); !st) {
             co_return "recording a reconciled attempt failed: " + st.error().to_string();
         }
-        spdlog::warn("reconciled {} on {}/{} from the ledger (its state write had been lost)",
+        spdlog::warn("{}reconciled {} on {}/{} from the ledger (its state write had been lost)", log_prefix_,
                      m->id, where.first, where.second);
     }
     co_return std::string();
@@ -352,7 +353,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
         mr.migration_id = step.m->id;
         mr.duration_ms = ms;
         if (applied) {
-            spdlog::info("applied {} on {}/{} in {} ms{}", step.m->id, step.connection, step.schema,
+            spdlog::info("{}applied {} on {}/{} in {} ms{}", log_prefix_, step.m->id, step.connection, step.schema,
                          ms, step.out_of_order ? " (out of order)" : "");
             mr.outcome = migration_outcome::applied;
             publish(job_event_type::migration_succeeded, &step, "applied", {}, ms);
@@ -368,7 +369,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
             if (!recorded) break;
             continue;
         }
-        spdlog::error("migration {} failed on {}/{}: {}", step.m->id, step.connection, step.schema,
+        spdlog::error("{}migration {} failed on {}/{}: {}", log_prefix_, step.m->id, step.connection, step.schema,
                       rec.error_message);
         mr.outcome = migration_outcome::failed;
         mr.error = rec.error_message;
@@ -395,7 +396,7 @@ asio::awaitable<pg::status> target_runner::apply_with_retries(pg::target_session
             co_return applied;
         }
         const auto delay = backoff_delay(attempt, random);
-        spdlog::warn("{} on {}/{}: {}; retry {} of {} in {} ms", step.m->id, step.connection,
+        spdlog::warn("{}{} on {}/{}: {}; retry {} of {} in {} ms", log_prefix_, step.m->id, step.connection,
                      step.schema, applied.error().to_string(), attempt, config_.retry_max,
                      delay.count());
         asio::steady_timer timer(co_await asio::this_coro::executor, delay);
@@ -423,7 +424,7 @@ asio::awaitable<pg::status> target_runner::apply_statements(pg::target_session& 
                                                         hooks_.job_id);
         if (!saved) {
             // Only the resume point is lost: a later attempt re-runs this statement.
-            spdlog::warn("{} on {}/{}: recording progress (statement {} of {}) failed: {}",
+            spdlog::warn("{}{} on {}/{}: recording progress (statement {} of {}) failed: {}", log_prefix_,
                          where->m->id, where->connection, where->schema, index + 1, total,
                          saved.error().to_string());
         }
@@ -434,7 +435,7 @@ asio::awaitable<pg::status> target_runner::apply_statements(pg::target_session& 
     if (applied) {
         auto cleared = co_await jobs.clear_statements_done(step.connection, step.schema, step.m->id);
         if (!cleared) {
-            spdlog::warn("{} on {}/{}: clearing its statement progress failed: {}", step.m->id,
+            spdlog::warn("{}{} on {}/{}: clearing its statement progress failed: {}", log_prefix_, step.m->id,
                          step.connection, step.schema, cleared.error().to_string());
         }
     }

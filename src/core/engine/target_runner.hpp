@@ -92,6 +92,7 @@ private:
     std::shared_ptr<const state_snapshot::table> preloaded_;
     std::unique_ptr<state_snapshot> snapshot_;
     run_hooks hooks_;
+    std::string log_prefix_;  // "job <id>: " so every line about a job names it (SPEC 13)
 };
 
 // Schemas whose state a plan for these targets may read: theirs and every declared schema.
