@@ -149,6 +149,10 @@ CREATE TABLE )" + s + R"(bfm_statement_progress (
     PRIMARY KEY (connection, schema, migration_id)
 );
 )"});
+    // Planning reads the state of a target's schemas on any connection (load_schemas): without
+    // an index led by schema that is a scan of every row, once per target of a fan-out.
+    list.push_back({3, "bfm_migrations schema index",
+                    "CREATE INDEX bfm_migrations_schema_idx ON " + s + "bfm_migrations (schema)"});
     return list;
 }
 

@@ -182,58 +182,78 @@ asio::awaitable<pg::result<std::set<std::string>>> state_store::recorded_attempt
     co_return out;
 }
 
-asio::awaitable<pg::status> state_store::record(const attempt_record& a) {
+asio::awaitable<pg::status> state_store::record(const attempt_record& attempt) {
+    co_return co_await record_all(std::vector<attempt_record>(1, attempt));
+}
+
+asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_record>& attempts) {
+    if (attempts.empty()) co_return pg::status{};
+    boost::json::array rows;
+    rows.reserve(attempts.size());
+    for (const auto& a : attempts) {
+        const auto& m = *a.migration;
+        const auto duration_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(a.finished_at - a.started_at)
+                .count();
+        const bool applied = a.status == "applied";
+        boost::json::object row{
+            {"attempt_id", a.attempt_id},
+            {"migration_id", m.id},
+            {"connection", a.connection},
+            {"schema", a.schema},
+            {"table_name", m.table},
+            {"version", m.version},
+            {"name", m.name},
+            {"backend", m.backend},
+            {"status", a.status},
+            {"checksum", m.checksum},
+            {"started_at", to_rfc3339(a.started_at)},
+            {"finished_at", to_rfc3339(a.finished_at)},
+            {"duration_ms", duration_ms},
+            {"action", a.action},
+            {"executed_by", a.origin.executed_by},
+            {"execution_method", core::to_string(a.origin.method)},
+        };
+        boost::system::error_code ec;
+        auto context = boost::json::parse(a.origin.context_json, ec);
+        row["execution_context"] = ec ? boost::json::value(boost::json::object()) : context;
+        if (!a.error_message.empty()) row["error_message"] = a.error_message;
+        if (!a.job_id.empty()) row["job_id"] = a.job_id;
+        if (applied) row["applied_at"] = to_rfc3339(a.finished_at);
+        rows.push_back(std::move(row));
+    }
     auto session = co_await pool_->acquire(wait_timeout_);
     if (!session) co_return session.error();
-    const auto& m = *a.migration;
-    const auto duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(a.finished_at - a.started_at).count();
-    const bool applied = a.status == "applied";
-    std::vector<pg::param> params{
-        a.attempt_id,                                                        // $1
-        m.id,                                                                // $2
-        a.connection,                                                        // $3
-        a.schema,                                                            // $4
-        m.table,                                                             // $5
-        m.version,                                                           // $6
-        m.name,                                                              // $7
-        m.backend,                                                           // $8
-        a.status,                                                            // $9
-        m.checksum,                                                          // $10
-        to_rfc3339(a.started_at),                                            // $11
-        to_rfc3339(a.finished_at),                                           // $12
-        std::to_string(duration_ms),                                         // $13
-        a.error_message.empty() ? pg::param{} : pg::param{a.error_message},  // $14
-        a.job_id.empty() ? pg::param{} : pg::param{a.job_id},                // $15
-        a.action,                                                            // $16
-        a.origin.executed_by,                                                // $17
-        std::string(core::to_string(a.origin.method)),                       // $18
-        a.origin.context_json,                                               // $19
-        applied ? pg::param{to_rfc3339(a.finished_at)} : pg::param{},        // $20 applied_at
-    };
-    // One statement, so current state and history can never disagree.
-    const std::string sql = "WITH history AS (INSERT INTO " + table("bfm_history") +
-                            " (attempt_id, migration_id, connection, schema, version, backend,"
-                            " action, status, error_message, checksum, started_at, finished_at,"
-                            " duration_ms, executed_by, execution_method, execution_context, job_id)"
-                            " VALUES ($1, $2, $3, $4, $6, $8, $16, $9, $14, $10, $11, $12, $13,"
-                            " $17, $18, $19::jsonb, $15) RETURNING 1)"
-                            " INSERT INTO " + table("bfm_migrations") +
-                            " AS m (migration_id, connection, schema, table_name, version, name,"
-                            " backend, status, checksum, applied_at, execution_ms, error_message,"
-                            " job_id, attempt_id, updated_at)"
-                            " VALUES ($2, $3, $4, $5, $6, $7, $8, $9, $10, $20, $13, $14, $15, $1,"
-                            " now())"
-                            " ON CONFLICT (migration_id, connection, schema) DO UPDATE SET"
-                            " table_name = EXCLUDED.table_name, version = EXCLUDED.version,"
-                            " name = EXCLUDED.name, backend = EXCLUDED.backend,"
-                            " status = EXCLUDED.status, checksum = EXCLUDED.checksum,"
-                            " applied_at = CASE WHEN EXCLUDED.status = 'applied'"
-                            " THEN EXCLUDED.applied_at ELSE m.applied_at END,"
-                            " execution_ms = EXCLUDED.execution_ms,"
-                            " error_message = EXCLUDED.error_message, job_id = EXCLUDED.job_id,"
-                            " attempt_id = EXCLUDED.attempt_id, updated_at = now()";
-    auto r = co_await session.value()->query(sql, params);
+    // One statement for any number of attempts, so current state and history never disagree.
+    const std::string sql =
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(attempt_id uuid,"
+        " migration_id text, connection text, schema text, table_name text, version text,"
+        " name text, backend text, status text, checksum text, started_at timestamptz,"
+        " finished_at timestamptz, duration_ms bigint, error_message text, job_id text,"
+        " action text, executed_by text, execution_method text, execution_context jsonb,"
+        " applied_at timestamptz)),"
+        " history AS (INSERT INTO " + table("bfm_history") +
+        " (attempt_id, migration_id, connection, schema, version, backend, action, status,"
+        " error_message, checksum, started_at, finished_at, duration_ms, executed_by,"
+        " execution_method, execution_context, job_id)"
+        " SELECT attempt_id, migration_id, connection, schema, version, backend, action, status,"
+        " error_message, checksum, started_at, finished_at, duration_ms, executed_by,"
+        " execution_method, coalesce(execution_context, '{}'::jsonb), job_id FROM x RETURNING 1)"
+        " INSERT INTO " + table("bfm_migrations") +
+        " AS m (migration_id, connection, schema, table_name, version, name, backend, status,"
+        " checksum, applied_at, execution_ms, error_message, job_id, attempt_id, updated_at)"
+        " SELECT migration_id, connection, schema, table_name, version, name, backend, status,"
+        " checksum, applied_at, duration_ms, error_message, job_id, attempt_id, now() FROM x"
+        " ON CONFLICT (migration_id, connection, schema) DO UPDATE SET"
+        " table_name = EXCLUDED.table_name, version = EXCLUDED.version,"
+        " name = EXCLUDED.name, backend = EXCLUDED.backend,"
+        " status = EXCLUDED.status, checksum = EXCLUDED.checksum,"
+        " applied_at = CASE WHEN EXCLUDED.status = 'applied'"
+        " THEN EXCLUDED.applied_at ELSE m.applied_at END,"
+        " execution_ms = EXCLUDED.execution_ms,"
+        " error_message = EXCLUDED.error_message, job_id = EXCLUDED.job_id,"
+        " attempt_id = EXCLUDED.attempt_id, updated_at = now()";
+    auto r = co_await session.value()->query(sql, pg::params(boost::json::serialize(rows)));
     if (!r) co_return r.error();
     co_return pg::status{};
 }

@@ -72,6 +72,8 @@ public:
         const std::vector<std::string>& attempt_ids);
 
     boost::asio::awaitable<pg::status> record(const attempt_record& attempt);
+    // Several attempts (of different migrations or targets) in one statement.
+    boost::asio::awaitable<pg::status> record_all(const std::vector<attempt_record>& attempts);
 
     // Registry migrations merged with recorded state, filtered and paginated.
     boost::asio::awaitable<pg::result<core::list_page>> list(const core::list_query& query,

@@ -163,8 +163,8 @@ asio::awaitable<status> target_session::apply(const core::migration& m, std::str
     co_return co_await apply_without_transaction(m, script, attempt_id, p);
 }
 
-// Three round trips: BEGIN + settings + ledger (and fence) row, the script on its own (so error
-// positions point into it), COMMIT.
+// Two round trips: BEGIN + settings + ledger (and fence) row, then the script and COMMIT (error
+// positions point into the script).
 asio::awaitable<status> target_session::apply_in_transaction(const core::migration& m,
                                                              std::string_view script,
                                                              const std::string& attempt_id) {
@@ -179,16 +179,24 @@ asio::awaitable<status> target_session::apply_in_transaction(const core::migrati
         co_await rollback();
         co_return lease_lost_error(false);
     }
-    auto ran = co_await run_step(script);
+    // The COMMIT rides with the script: the server stops at the first error, so it only runs
+    // when every statement succeeded, and error positions still point into the script (it comes
+    // first). The newline ends a trailing `--` comment.
+    std::string script_and_commit;
+    script_and_commit.reserve(script.size() + 9);
+    script_and_commit.append(script).append("\n;COMMIT");
+    auto ran = co_await run_step(script_and_commit);
     if (!ran) {
         auto err = rolled_back(locate(ran.error(), script, m), m);
         co_await rollback();
         co_return err;
     }
-    auto committed = co_await run_step("COMMIT");
-    if (!committed) {
-        co_await rollback();
-        co_return rolled_back(committed.error(), m);
+    if (conn_->in_transaction()) {  // the script swallowed our COMMIT (it ended in a string...)
+        auto committed = co_await run_step("COMMIT");
+        if (!committed) {
+            co_await rollback();
+            co_return rolled_back(committed.error(), m);
+        }
     }
     co_return status{};
 }

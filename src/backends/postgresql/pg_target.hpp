@@ -68,7 +68,7 @@ public:
 
     // One migration in one transaction: search_path, lock and statement timeouts (the
     // migration's own `-- bfm:timeout` wins), the ledger (and fence) row and the script, in
-    // three round trips. On failure the transaction is rolled back and the error says where in
+    // two round trips. On failure the transaction is rolled back and the error says where in
     // the script it happened. `-- bfm:transaction off` migrations run in autocommit instead,
     // statement by statement, reporting to `progress` (ignored for transactional migrations).
     boost::asio::awaitable<status> apply(const core::migration& m, std::string_view script,

@@ -309,6 +309,7 @@ asio::awaitable<std::string> target_runner::check_requirements(const target_plan
 asio::awaitable<void> target_runner::execute(const target_plan& plan, session_map& sessions,
                                              target_result& result) {
     auto* control = hooks_.control;
+    std::vector<state::attempt_record> unrecorded;
     for (const auto& step : plan.steps) {
         if (step.action == step_action::skip) {
             result.migrations.push_back(skipped(step));
@@ -347,39 +348,51 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
         const auto ms = elapsed_ms(started);
         rec.status = applied ? "applied" : "failed";
         if (!applied) rec.error_message = applied.error().to_string();
-        auto recorded = co_await store_.record(rec);
+        // With the ledger on, a commit is proven in the target itself: the state writes of a
+        // target's migrations go to the state DB together, once, at the end (a crash before
+        // that is reconciled from the ledger). Without it, each one is written at once.
+        const bool deferred = applied && options_for(step.connection).ledger;
+        unrecorded.push_back(std::move(rec));
+        std::string record_error;
+        if (!deferred) record_error = co_await flush_records(unrecorded);
 
         migration_result mr;
         mr.migration_id = step.m->id;
         mr.duration_ms = ms;
         if (applied) {
-            spdlog::info("{}applied {} on {}/{} in {} ms{}", log_prefix_, step.m->id, step.connection, step.schema,
-                         ms, step.out_of_order ? " (out of order)" : "");
+            spdlog::info("{}applied {} on {}/{} in {} ms{}", log_prefix_, step.m->id,
+                         step.connection, step.schema, ms,
+                         step.out_of_order ? " (out of order)" : "");
             mr.outcome = migration_outcome::applied;
             publish(job_event_type::migration_succeeded, &step, "applied", {}, ms);
-            if (!recorded) {
-                // The ledger holds the proof; the next run of this target reconciles it.
-                mr.error =
-                    "applied, but recording state failed (reconciled from the ledger on "
-                    "the next run): "
-                    + recorded.error().to_string();
-                result.error = mr.error;
-            }
             result.migrations.push_back(std::move(mr));
-            if (!recorded) break;
+            if (!record_error.empty()) break;
             continue;
         }
-        spdlog::error("{}migration {} failed on {}/{}: {}", log_prefix_, step.m->id, step.connection, step.schema,
-                      rec.error_message);
         mr.outcome = migration_outcome::failed;
-        mr.error = rec.error_message;
-        publish(job_event_type::migration_failed, &step, "failed", rec.error_message, ms);
-        if (!recorded)
-            mr.error +=
-                " (recording the failure also failed: " + recorded.error().to_string() + ")";
+        mr.error = applied.error().to_string();
+        spdlog::error("{}migration {} failed on {}/{}: {}", log_prefix_, step.m->id,
+                      step.connection, step.schema, mr.error);
+        publish(job_event_type::migration_failed, &step, "failed", mr.error, ms);
+        if (!record_error.empty()) mr.error += " (" + record_error + ")";
         result.migrations.push_back(std::move(mr));
         break;  // the rest of this target's plan may depend on it
     }
+    if (auto problem = co_await flush_records(unrecorded); !problem.empty()) {
+        result.error = problem;
+    }
+}
+
+asio::awaitable<std::string> target_runner::flush_records(
+    std::vector<state::attempt_record>& records) {
+    if (records.empty()) co_return std::string();
+    auto recorded = co_await store_.record_all(records);
+    records.clear();
+    if (recorded) co_return std::string();
+    // The ledger holds the proof of what committed; the next run of this target reconciles it.
+    co_return "recording state failed (applied migrations are reconciled from the ledger on "
+              "the next run): "
+              + recorded.error().to_string();
 }
 
 asio::awaitable<pg::status> target_runner::apply_with_retries(pg::target_session& session,
