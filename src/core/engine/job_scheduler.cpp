@@ -101,7 +101,9 @@ asio::awaitable<void> job_scheduler::dispatch_loop() {
             const std::size_t total = running_.size();
             if (total >= deps_.config.max_parallel) break;
             const std::size_t mine = running_on(connection.name);
-            const auto limit = static_cast<std::size_t>(connection.max_connections);
+            // Twice the sessions: a target's bookkeeping (state reads, lease, claim, finish) runs
+            // while others hold the connection's sessions, which stay capped by its pool.
+            const auto limit = 2 * static_cast<std::size_t>(connection.max_connections);
             if (mine >= limit) continue;
             const std::size_t free = std::min(limit - mine, deps_.config.max_parallel - total);
             auto claimed = co_await deps_.jobs.claim(connection.name, free, holder_,
