@@ -222,9 +222,13 @@ asio::awaitable<router_reply> router::respond(const http_request& request) {
     const http::status status = dispatched.stream ? http::status::ok : dispatched.reply.status;
     const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
-    // Successful health probes (load balancers, every few seconds) are logged at debug only.
+    // Successful health probes (load balancers, every few seconds) and reads of a job's status
+    // (clients poll it, thousands of times a second) are logged at debug only.
     const bool routine_probe =
-        status == http::status::ok && (log_path == "/health" || log_path == "/api/v1/health");
+        status == http::status::ok && request.method() == http::verb::get
+        && (log_path == "/health" || log_path == "/api/v1/health"
+            || (log_path.rfind("/api/v1/jobs/", 0) == 0
+                && log_path.find('/', sizeof("/api/v1/jobs/") - 1) == std::string::npos));
     spdlog::log(routine_probe ? spdlog::level::debug : spdlog::level::info,
                 "http {} {} {} {:.1f}ms{}", truncate_for_message(request.method_string(), 32),
                 log_path, static_cast<unsigned>(status), elapsed.count() / 1000.0,
