@@ -280,6 +280,7 @@ std::string sql_text_array(const std::vector<std::string>& names) {
 void expect_applied_exactly_once(const std::string& state_db, const std::string& app_db,
                                  const std::vector<std::string>& schemas,
                                  const std::vector<std::string>& migration_ids) {
+    const auto t0 = std::chrono::steady_clock::now();
     const std::string n = std::to_string(schemas.size());
     const std::string conn = quoted(fleet_connection);
     // Every expected (schema, migration) pair against what a table holds for it: the pairs whose
@@ -377,6 +378,11 @@ void expect_applied_exactly_once(const std::string& state_db, const std::string&
                   + std::to_string(migration_ids.size())),
         "0: ")
         << "tenants whose backfill or audit rows are not exactly once";
+    std::cout << "[ check ] exactly-once checks of " << schemas.size() << " tenants took "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count()
+              << " ms\n";
 }
 
 std::vector<target_row> job_targets(const std::string& state_db, const std::string& job_id) {
