@@ -220,6 +220,7 @@ asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_re
         if (!a.error_message.empty()) row["error_message"] = a.error_message;
         if (!a.job_id.empty()) row["job_id"] = a.job_id;
         if (applied) row["applied_at"] = to_rfc3339(a.finished_at);
+        row["fence_token"] = a.fence_token;
         rows.push_back(std::move(row));
     }
     auto session = co_await pool_->acquire(wait_timeout_);
@@ -231,19 +232,23 @@ asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_re
         " name text, backend text, status text, checksum text, started_at timestamptz,"
         " finished_at timestamptz, duration_ms bigint, error_message text, job_id text,"
         " action text, executed_by text, execution_method text, execution_context jsonb,"
-        " applied_at timestamptz)),"
+        " applied_at timestamptz, fence_token bigint)),"
+        // Fenced: a writer whose target lease was taken over writes nothing.
+        " ok AS (SELECT * FROM x WHERE fence_token = 0 OR EXISTS (SELECT 1 FROM "
+        + table("bfm_locks") + " l WHERE l.connection = x.connection AND l.schema = x.schema"
+        " AND l.token = x.fence_token)),"
         " history AS (INSERT INTO " + table("bfm_history") +
         " (attempt_id, migration_id, connection, schema, version, backend, action, status,"
         " error_message, checksum, started_at, finished_at, duration_ms, executed_by,"
         " execution_method, execution_context, job_id)"
         " SELECT attempt_id, migration_id, connection, schema, version, backend, action, status,"
         " error_message, checksum, started_at, finished_at, duration_ms, executed_by,"
-        " execution_method, coalesce(execution_context, '{}'::jsonb), job_id FROM x RETURNING 1)"
+        " execution_method, coalesce(execution_context, '{}'::jsonb), job_id FROM ok RETURNING 1)"
         " INSERT INTO " + table("bfm_migrations") +
         " AS m (migration_id, connection, schema, table_name, version, name, backend, status,"
         " checksum, applied_at, execution_ms, error_message, job_id, attempt_id, updated_at)"
         " SELECT migration_id, connection, schema, table_name, version, name, backend, status,"
-        " checksum, applied_at, duration_ms, error_message, job_id, attempt_id, now() FROM x"
+        " checksum, applied_at, duration_ms, error_message, job_id, attempt_id, now() FROM ok"
         " ON CONFLICT (migration_id, connection, schema) DO UPDATE SET"
         " table_name = EXCLUDED.table_name, version = EXCLUDED.version,"
         " name = EXCLUDED.name, backend = EXCLUDED.backend,"
@@ -255,6 +260,14 @@ asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_re
         " attempt_id = EXCLUDED.attempt_id, updated_at = now()";
     auto r = co_await session.value()->query(sql, pg::params(boost::json::serialize(rows)));
     if (!r) co_return r.error();
+    const auto written = r->affected();
+    if (written < static_cast<std::int64_t>(attempts.size())) {
+        co_return pg::make_client_error(
+            pg::errc::lease_lost,
+            "lease lost: " + std::to_string(static_cast<std::int64_t>(attempts.size()) - written)
+                + " attempt(s) not recorded; the target's new owner records what committed "
+                  "from the ledger");
+    }
     co_return pg::status{};
 }
 

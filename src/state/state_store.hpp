@@ -41,6 +41,9 @@ struct attempt_record {
     std::chrono::system_clock::time_point finished_at;
     core::execution_origin origin;
     std::string job_id;
+    // Fencing token of the target lease the writer holds (0: none). A write whose lease was
+    // taken over is refused: the new owner records the truth from the ledger.
+    std::int64_t fence_token = 0;
 };
 
 class state_store {

@@ -330,20 +330,21 @@ TEST_F(Replicas, AReplicaFrozenPastItsLeaseAppliesNothingTwiceWhenItWakesUp) {
     frozen_replica_scenario(freeze_mode::wake_up);
 }
 
-// Known limitation (reported, not fixed here): a target's new owner waits on the session-level
-// advisory lock in the target database, which the frozen replica's open session still holds, so
-// the taken-over targets only finish once the frozen replica wakes up or its sessions die.
-// Run with --gtest_also_run_disabled_tests to check a fix.
+// Known limitation: a target's new owner waits on the session-level advisory lock in the target
+// database, which the frozen replica's open session still holds, so the taken-over targets only
+// finish once the frozen replica wakes up or its sessions die. Dropping the advisory lock is not
+// enough: a frozen holder may have a migration transaction in flight (it holds the bfm.fence
+// row), which the new owner must wait for or end (pg_terminate_backend) before it reads the
+// ledger. Run with --gtest_also_run_disabled_tests to check a fix.
 TEST_F(Replicas, DISABLED_TheTargetsOfAFrozenReplicaAreFinishedWhileItIsFrozen) {
     frozen_replica_scenario(freeze_mode::expect_takeover);
 }
 
-// Known bug (reported, not fixed here): state writes are not fenced. When the frozen replica's
-// sessions are ended, the new owners finish its targets; once awake, it records its cut-off
-// attempts as `failed` in bfm_migrations over the new owners' `applied` rows, and flushes its
-// deferred `up` rows for attempts the new owners had already reconciled from the ledger (the
-// same attempt twice in bfm_history). The tenant schemas and bfm.ledger stay right.
-TEST_F(Replicas, DISABLED_AFrozenReplicaWhoseSessionsWereEndedAppliesNothingTwiceWhenItWakesUp) {
+// State writes are fenced too: once awake, the frozen replica must not record its cut-off
+// attempts as `failed` over the new owners' `applied` rows, nor flush its deferred rows for
+// attempts the new owners already reconciled from the ledger (the same attempt twice in
+// bfm_history).
+TEST_F(Replicas, AFrozenReplicaWhoseSessionsWereEndedAppliesNothingTwiceWhenItWakesUp) {
     frozen_replica_scenario(freeze_mode::cut_its_sessions);
 }
 

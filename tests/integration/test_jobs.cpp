@@ -223,7 +223,8 @@ TEST_F(Jobs, OnErrorStopCancelsTheTargetsThatHaveNotStarted) {
             EXPECT_NE(t.error.find("on_error=stop"), std::string::npos) << t.error;
         }
     }
-    EXPECT_GE(cancelled, 3);  // the claim loop may have started one more before the stop
+    // Claims run ahead of the sessions (twice as many): one more may have started before the stop.
+    EXPECT_GE(cancelled, 2);
     EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM pg_tables WHERE tablename = 't'"),
               std::to_string(5 - 1 - cancelled));
 }
@@ -256,17 +257,18 @@ TEST_F(Jobs, TwoReplicasShareOneQueueAndApplyEachTargetOnce) {
     auto a = start(two_tables, "replica-a");
     auto b = start(two_tables, "replica-b");
     config.instance_id.clear();
-    auto job = submit(*a, request(tenants(40, "cli_r")));
+    // Enough targets that B's first poll (100 ms) finds queued ones while A works.
+    auto job = submit(*a, request(tenants(150, "cli_r")));
     auto done = wait_for(*a, job.job_id, std::chrono::seconds(60));
     EXPECT_EQ(done.status, job_status::succeeded);
-    EXPECT_EQ(done.counts.migrations_applied, 80);
+    EXPECT_EQ(done.counts.migrations_applied, 300);
     EXPECT_EQ(exec_sql(state_db,
                        "SELECT count(DISTINCT claimed_by) FROM bfm_job_targets WHERE job_id = '"
                            + job.job_id + "'"),
               "2");
-    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM bfm.ledger"), "80");
+    EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM bfm.ledger"), "300");
     EXPECT_EQ(exec_sql(state_db, "SELECT count(*) FROM bfm_history WHERE status = 'applied'"),
-              "80");
+              "300");
 }
 
 TEST_F(Jobs, ATargetWhoseClaimExpiredIsTakenOverAndReconciledFromTheLedger) {

@@ -154,8 +154,11 @@ asio::awaitable<void> job_scheduler::heartbeat_loop() {
             spdlog::warn("job scheduler: renewing leases failed: {}", lost.error().to_string());
         }
         std::vector<std::pair<state::claimed_target, std::string>> current;
+        // Claims made while the heartbeat is on its way were not part of it: judge only these.
+        std::map<std::pair<std::string, std::int64_t>, std::int64_t> sent;  // key -> claim token
         for (const auto& [key, target] : running_) {
             current.emplace_back(target->claim, target->control.current_migration);
+            sent.emplace(key, target->claim.claim_token);
         }
         auto report = co_await deps_.jobs.heartbeat(holder_, deps_.config.lock_lease, current);
         if (!report) {
@@ -164,6 +167,8 @@ asio::awaitable<void> job_scheduler::heartbeat_loop() {
             continue;
         }
         for (auto& [key, target] : running_) {
+            const auto beat = sent.find(key);
+            if (beat == sent.end() || beat->second != target->claim.claim_token) continue;
             if (!report->kept.count(key)) {
                 spdlog::error("job {}: claim on {}/{} lost (lease expired); stopping it",
                               key.first, target->claim.connection, target->claim.schema);

@@ -57,9 +57,11 @@ asio::awaitable<void> target_locks::release(const std::string& connection,
 asio::awaitable<pg::result<std::set<std::int64_t>>> target_locks::renew() {
     std::set<std::int64_t> lost;
     if (held_.empty()) co_return lost;
+    const std::set<std::int64_t> asked = held_;  // leases taken meanwhile were not renewed
     auto kept = co_await store_.renew(holder_, lease_);
     if (!kept) co_return kept.error();
-    for (auto token : held_) {
+    for (auto token : asked) {
+        if (!held_.count(token)) continue;  // released meanwhile
         if (!kept->count(token)) lost.insert(token);
     }
     co_return lost;

@@ -249,6 +249,7 @@ asio::awaitable<std::string> target_runner::reconcile(const place& where,
         rec.started_at = rec.finished_at = std::chrono::system_clock::now();
         rec.origin.executed_by = "bfm";
         rec.origin.context_json = R"({"reconciled_from":"ledger"})";
+        rec.fence_token = lease_token(where);
         if (auto st = co_await store_.record(rec); !st) {
             co_return "recording a reconciled attempt failed: " + st.error().to_string();
         }
@@ -330,6 +331,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
         rec.schema = step.schema;
         rec.origin = request_.origin;
         rec.job_id = hooks_.job_id;
+        rec.fence_token = lease_token({step.connection, step.schema});
         rec.started_at = std::chrono::system_clock::now();
         const auto started = std::chrono::steady_clock::now();
         publish(job_event_type::migration_started, &step, "running");
@@ -381,6 +383,11 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
     if (auto problem = co_await flush_records(unrecorded); !problem.empty()) {
         result.error = problem;
     }
+}
+
+std::int64_t target_runner::lease_token(const place& where) const {
+    auto it = leases_.find(where);
+    return it == leases_.end() ? 0 : it->second;
 }
 
 asio::awaitable<std::string> target_runner::flush_records(

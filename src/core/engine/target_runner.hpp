@@ -82,6 +82,7 @@ private:
                  std::string error = {}, std::int64_t duration_ms = 0,
                  std::int64_t statement_index = -1) const;
     boost::asio::awaitable<void> close_all(session_map& sessions);
+    std::int64_t lease_token(const place& where) const;  // 0 when no lease is held there
     // Writes the attempts in one statement; an error message (empty when written).
     boost::asio::awaitable<std::string> flush_records(std::vector<state::attempt_record>& records);
     pg::target_options options_for(const std::string& connection) const;
