@@ -456,14 +456,6 @@ asio::awaitable<pg::result<heartbeat_report>> job_store::heartbeat(
     co_return report;
 }
 
-asio::awaitable<pg::result<bool>> job_store::has_runnable(const std::string& connection) {
-    auto r = co_await run("SELECT EXISTS (SELECT 1 FROM " + table("bfm_job_targets")
-                              + " WHERE connection = $1 AND status IN ('queued', 'running'))",
-                          pg::params(connection));
-    if (!r) co_return r.error();
-    co_return r->boolean(0, 0);
-}
-
 asio::awaitable<pg::result<std::int64_t>> job_store::statements_done(
     const std::string& connection, const std::string& schema, const std::string& migration_id,
     const std::string& checksum) {

@@ -106,9 +106,6 @@ public:
         const std::string& holder, std::chrono::milliseconds lease,
         const std::vector<std::pair<claimed_target, std::string>>& current);
 
-    // Jobs with targets still queued or running somewhere (for the dispatch loop's wake-up).
-    boost::asio::awaitable<pg::result<bool>> has_runnable(const std::string& connection);
-
     // Statements of a `transaction off` migration already run on a target (resume point).
     boost::asio::awaitable<pg::result<std::int64_t>> statements_done(
         const std::string& connection, const std::string& schema, const std::string& migration_id,
