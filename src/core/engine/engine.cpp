@@ -133,24 +133,17 @@ asio::awaitable<service_outcome<run_result>> engine::plan_directly(job_request r
     const registry_ptr reg = registry_;  // a reindex during the run does not change this run
     run_result result;
     if (!request.schema_selector_like.empty()) {
-        auto found = co_await discover_schemas(*connection, request.schema_selector_like);
-        if (!found) {
-            out.error = service_error{"connection_unavailable",
-                                      "discovering schemas on " + connection->name
-                                          + " failed: " + found.error().to_string()};
+        std::vector<refused_schema> refused;
+        if (auto failed = co_await expand_selector(request, *connection, refused)) {
+            out.error = std::move(*failed);
             co_return out;
         }
-        for (auto& name : *found) {
-            if (auto problem = validate_schema_name(name)) {
-                target_result bad;
-                bad.connection = connection->name;
-                bad.schema = name;
-                bad.error = "matched schema_selector but " + *problem;
-                result.targets.push_back(std::move(bad));
-            } else if (std::find(request.schemas.begin(), request.schemas.end(), name)
-                       == request.schemas.end()) {
-                request.schemas.push_back(std::move(name));
-            }
+        for (auto& r : refused) {
+            target_result bad;
+            bad.connection = connection->name;
+            bad.schema = std::move(r.schema);
+            bad.error = std::move(r.error);
+            result.targets.push_back(std::move(bad));
         }
         if (request.schemas.empty()) {  // a selector that matched nothing means no targets
             out.value = std::move(result);
@@ -205,6 +198,26 @@ asio::awaitable<service_outcome<run_result>> engine::plan_directly(job_request r
     if (workers > 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     out.value = std::move(result);
     co_return out;
+}
+
+asio::awaitable<std::optional<service_error>> engine::expand_selector(
+    job_request& request, const connection_config& connection,
+    std::vector<refused_schema>& refused) {
+    auto found = co_await discover_schemas(connection, request.schema_selector_like);
+    if (!found) {
+        co_return service_error{"connection_unavailable", "discovering schemas on "
+                                                              + connection.name + " failed: "
+                                                              + found.error().to_string()};
+    }
+    for (auto& name : *found) {
+        if (auto problem = validate_schema_name(name)) {
+            refused.push_back({name, "matched schema_selector but " + *problem});
+        } else if (std::find(request.schemas.begin(), request.schemas.end(), name)
+                   == request.schemas.end()) {
+            request.schemas.push_back(std::move(name));
+        }
+    }
+    co_return std::nullopt;
 }
 
 asio::awaitable<pg::result<std::vector<std::string>>> engine::discover_schemas(
@@ -354,21 +367,14 @@ asio::awaitable<service_outcome<engine::created_job>> engine::create_job(job_req
     const registry_ptr reg = registry_;
     std::vector<state::new_target> targets;
     if (!request.schema_selector_like.empty()) {
-        auto found = co_await discover_schemas(*connection, request.schema_selector_like);
-        if (!found) {
-            out.error = service_error{"connection_unavailable",
-                                      "discovering schemas on " + connection->name
-                                          + " failed: " + found.error().to_string()};
+        std::vector<refused_schema> refused;
+        if (auto failed = co_await expand_selector(request, *connection, refused)) {
+            out.error = std::move(*failed);
             co_return out;
         }
-        for (auto& name : *found) {
-            if (auto problem = validate_schema_name(name)) {
-                targets.push_back({connection->name, name, target_status::failed,
-                                   "matched schema_selector but " + *problem, 0});
-            } else if (std::find(request.schemas.begin(), request.schemas.end(), name)
-                       == request.schemas.end()) {
-                request.schemas.push_back(std::move(name));
-            }
+        for (auto& r : refused) {
+            targets.push_back({connection->name, std::move(r.schema), target_status::failed,
+                               std::move(r.error), 0});
         }
     }
     created_job job;

@@ -74,6 +74,15 @@ private:
     // ran it) and returns its per-target results.
     boost::asio::awaitable<service_outcome<run_result>> await_job(
         const created_job& job, std::unique_ptr<event_subscription> events);
+    // schema_selector: adds the matching schemas to request.schemas; names failing the schema
+    // rule go to `refused` (they become failed targets). An error when discovery failed.
+    struct refused_schema {
+        std::string schema;
+        std::string error;
+    };
+    boost::asio::awaitable<std::optional<service_error>> expand_selector(
+        job_request& request, const connection_config& connection,
+        std::vector<refused_schema>& refused);
     // Existing schemas of the connection matching a LIKE pattern (schema_selector).
     boost::asio::awaitable<pg::result<std::vector<std::string>>> discover_schemas(
         const connection_config& connection, const std::string& like);
