@@ -39,15 +39,7 @@ const std::vector<std::string> replica_ids{"replica-a", "replica-b", "replica-c"
 class Replicas : public ::testing::Test {
 protected:
     void SetUp() override {
-        const auto t0 = std::chrono::steady_clock::now();
-        bfm::test::create_test_database(state_db);
-        bfm::test::create_test_database(app_db);
-        migration_ids = bfm::test::write_once_only_tree(tree.path());
-        std::cout << "[ setup ] databases created in "
-                  << std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count()
-                  << " ms\n";
+        migration_ids = bfm::test::prepare_fleet(state_db, app_db, tree.path());
     }
 
     void TearDown() override {

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -408,6 +410,20 @@ std::vector<target_row> job_targets(const std::string& state_db, const std::stri
         out.push_back(std::move(t));
     }
     return out;
+}
+
+std::vector<std::string> prepare_fleet(const std::string& state_db, const std::string& app_db,
+                                       const std::filesystem::path& root) {
+    const auto t0 = std::chrono::steady_clock::now();
+    create_test_database(state_db);
+    create_test_database(app_db);
+    auto ids = write_once_only_tree(root);
+    std::cout << "[ setup ] databases created in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count()
+              << " ms\n";
+    return ids;
 }
 
 }  // namespace bfm::test

@@ -41,6 +41,11 @@ private:
 // Returns their IDs in version order.
 std::vector<std::string> write_once_only_tree(const std::filesystem::path& root);
 
+// Fresh state and app databases plus the tree above; prints how long the set-up took (slow
+// disks make it take seconds). Returns the migration IDs.
+std::vector<std::string> prepare_fleet(const std::string& state_db, const std::string& app_db,
+                                       const std::filesystem::path& root);
+
 // The seed of a randomized test: BFM_TEST_SEED when set (to replay a run), else a random one.
 std::uint32_t test_seed();
 
