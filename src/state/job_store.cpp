@@ -273,7 +273,7 @@ asio::awaitable<pg::result<std::optional<core::job_target_page>>> job_store::tar
 
 asio::awaitable<pg::result<std::vector<claimed_target>>> job_store::claim(
     const std::string& connection, std::size_t limit, const std::string& holder,
-    std::chrono::milliseconds lease) {
+    std::chrono::milliseconds lease, const std::vector<std::string>& known_jobs) {
     // Queued targets of live jobs, and running targets whose claimer stopped renewing its lease
     // (crashed, or cut off from the state database): those are taken over with a new token.
     const std::string sql =
@@ -298,10 +298,11 @@ asio::awaitable<pg::result<std::vector<claimed_target>>> job_store::claim(
           " updated_at = now() WHERE job_id IN (SELECT job_id FROM u) AND status = 'queued'"
           " RETURNING job_id)"
           " SELECT u.job_id, u.seq, u.connection, u.schema, u.claim_token, u.attempts,"
-          " j.request::text, j.on_error, j.max_failures FROM u JOIN "
+          " CASE WHEN u.job_id IN (SELECT jsonb_array_elements_text($5::jsonb)) THEN ''"
+          " ELSE j.request::text END, j.on_error, j.max_failures FROM u JOIN "
         + table("bfm_jobs") + " j ON j.job_id = u.job_id ORDER BY u.job_id, u.seq";
     auto r = co_await run(sql, pg::params(connection, std::to_string(limit), holder,
-                                          ms_interval(lease)));
+                                          ms_interval(lease), json_array(known_jobs)));
     if (!r) co_return r.error();
     std::vector<claimed_target> out;
     out.reserve(static_cast<std::size_t>(r->size()));
@@ -320,6 +321,15 @@ asio::awaitable<pg::result<std::vector<claimed_target>>> job_store::claim(
         out.push_back(std::move(t));
     }
     co_return out;
+}
+
+asio::awaitable<pg::result<std::optional<std::string>>> job_store::request_json(
+    const std::string& job_id) {
+    auto r = co_await run("SELECT request::text FROM " + table("bfm_jobs") + " WHERE job_id = $1",
+                          pg::params(job_id));
+    if (!r) co_return r.error();
+    if (r->empty()) co_return std::nullopt;
+    co_return std::string(r->text(0, 0));
 }
 
 asio::awaitable<pg::result<std::optional<core::job_summary>>> job_store::finish_target(

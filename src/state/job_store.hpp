@@ -34,7 +34,7 @@ struct claimed_target {
     std::string schema;
     std::int64_t claim_token = 0;  // fences this claim's writes to the target row
     std::int64_t attempts = 0;     // > 1: taken over from a claimer that died or lost its lease
-    std::string request_json;
+    std::string request_json;      // empty when the claimer said it knows the job already
     core::job_options options;
 };
 
@@ -74,9 +74,15 @@ public:
 
     // Up to `limit` runnable targets of `connection`, oldest job first: queued ones, and
     // running ones whose claimer's lease expired (taken over). Their jobs become `running`.
+    // The stored request comes with each claim unless its job is one of `known_jobs`: a
+    // fan-out's request names every tenant, and shipping it per claim made a big fan-out
+    // quadratic.
     boost::asio::awaitable<pg::result<std::vector<claimed_target>>> claim(
         const std::string& connection, std::size_t limit, const std::string& holder,
-        std::chrono::milliseconds lease);
+        std::chrono::milliseconds lease, const std::vector<std::string>& known_jobs = {});
+    // The request a job was submitted with (as stored); nullopt when there is no such job.
+    boost::asio::awaitable<pg::result<std::optional<std::string>>> request_json(
+        const std::string& job_id);
 
     // Records a target's end and adds it to the job's counts, unless the claim was lost
     // (nullopt then: another replica owns the target now). Returns the job after the update.

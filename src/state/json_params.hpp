@@ -1,6 +1,9 @@
 #pragma once
 // Lists as one bound JSON parameter: `x IN (SELECT jsonb_array_elements_text($1::jsonb))` keeps
-// every value a bound parameter, however many there are.
+// every value a bound parameter, however many there are. Where an index on x should be used,
+// write `x = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))`: the planner guesses 100
+// rows for the IN form and prefers a hash join over a full scan (15 ms for one schema among
+// 120,000 state rows, against 0.09 ms through the index).
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>

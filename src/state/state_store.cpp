@@ -134,7 +134,7 @@ state_store::load_schemas(const std::vector<std::string>& schemas) {
         "SELECT connection, schema, migration_id, status, coalesce(checksum, ''),"
         " coalesce(attempt_id::text, '') FROM "
             + table("bfm_migrations")
-            + " WHERE schema IN (SELECT jsonb_array_elements_text($1::jsonb))",
+            + " WHERE schema = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
         pg::params(json_array(schemas)));
     if (!r) co_return r.error();
     for (int i = 0; i < r->size(); ++i) {
@@ -175,7 +175,7 @@ asio::awaitable<pg::result<std::set<std::string>>> state_store::recorded_attempt
     if (!session) co_return session.error();
     auto r = co_await session.value()->query(
         "SELECT DISTINCT attempt_id::text FROM " + table("bfm_history")
-            + " WHERE attempt_id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
+            + " WHERE attempt_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid))",
         pg::params(json_array(attempt_ids)));
     if (!r) co_return r.error();
     for (int i = 0; i < r->size(); ++i) out.emplace(r->text(i, 0));

@@ -404,8 +404,10 @@ TEST_F(PgTarget, CreatesTheLedgerTablesOncePerPool) {
     EXPECT_TRUE(pool->ledger_ready());
     run_sync(ioc, s->close());
     exec_sql(db, "DROP SCHEMA bfm CASCADE");
-    s = open("cli_l");
-    run_sync(ioc, s->close());
+    bfm::pg::target_options options;
+    auto second = run_sync(ioc, target_session::open(*pool, "cli_l", options, false));
+    ASSERT_FALSE(second) << "the ledger is read when the target is locked: a dropped one shows";
+    EXPECT_TRUE(second.error().is(bfm::pg::errc::undefined_table)) << second.error().to_string();
     EXPECT_EQ(exec_sql(db, "SELECT to_regnamespace('bfm') IS NULL"), "t")
         << "a second session of the same pool must not run the ledger DDL again";
 

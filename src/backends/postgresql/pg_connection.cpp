@@ -46,6 +46,9 @@ error server_error(const PGresult* res) {
     err.diag.detail = field(res, PG_DIAG_MESSAGE_DETAIL);
     err.diag.hint = field(res, PG_DIAG_MESSAGE_HINT);
     err.diag.context = field(res, PG_DIAG_CONTEXT);
+    err.diag.schema_name = field(res, PG_DIAG_SCHEMA_NAME);
+    err.diag.table_name = field(res, PG_DIAG_TABLE_NAME);
+    err.diag.column_name = field(res, PG_DIAG_COLUMN_NAME);
     const std::string pos = field(res, PG_DIAG_STATEMENT_POSITION);
     err.diag.position = pos.empty() ? 0 : std::atoi(pos.c_str());
     if (err.diag.message.empty()) err.diag.message = clean_message(PQresultErrorMessage(res));

@@ -61,6 +61,9 @@ struct diagnostics {
     std::string detail;
     std::string hint;
     std::string context;
+    std::string schema_name;  // of the object a constraint error is about
+    std::string table_name;
+    std::string column_name;
     int position = 0;  // 1-based character position in the statement, 0 if unknown
 };
 

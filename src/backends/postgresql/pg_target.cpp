@@ -20,7 +20,6 @@ namespace {
 
 // The target lock key: (namespace, schema) as two int4 so it cannot collide with the
 // one-bigint advisory locks applications commonly use.
-constexpr const char* lock_sql = "SELECT pg_advisory_lock(hashtext('bfm.target'), hashtext($1))";
 constexpr const char* unlock_sql =
     "SELECT pg_advisory_unlock(hashtext('bfm.target'), hashtext($1))";
 
@@ -63,6 +62,32 @@ std::string sql_literal(std::string_view text) {
         escaped.push_back(c);
     }
     return "E" + quote_literal(escaped);
+}
+
+constexpr const char* ledger_columns = "SELECT attempt_id::text, migration_id, checksum FROM bfm.ledger";
+
+std::vector<ledger_entry> ledger_rows(const rows& r) {
+    std::vector<ledger_entry> out;
+    for (int i = 0; i < r.size(); ++i) {
+        ledger_entry entry;
+        entry.attempt_id = r.text(i, 0);
+        entry.migration_id = r.text(i, 1);
+        entry.checksum = r.text(i, 2);
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+// The server's error positions count characters, not bytes.
+int characters(std::string_view text) {
+    return static_cast<int>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+// The NOT NULL refusal of a ledger row whose fence was not taken (see ledger_row_sql).
+bool is_fence_refusal(const error& e) {
+    return e.diag.sqlstate == "23502" && e.diag.schema_name == "bfm"
+           && e.diag.table_name == "ledger" && e.diag.column_name == "checksum";
 }
 
 // A cancelled transactional migration says that nothing of it stayed.
@@ -123,35 +148,38 @@ asio::awaitable<result<std::unique_ptr<target_session>>> target_session::open(
         }
         pool.set_ledger_ready();
     }
-    if (auto r = co_await c.query(lock_sql, params(session->schema_)); !r) co_return r.error();
+    // One round trip: the target's advisory lock (requests for the same target queue here),
+    // its schema, and its ledger rows read under the lock. Until close() unlocks, a failure
+    // closes the connection rather than pooling it (the lock may be held).
     session->locked_ = true;
-    if (auto r = co_await c.query("CREATE SCHEMA IF NOT EXISTS " + quote_ident(session->schema_));
-        !r) {
-        co_return r.error();
+    std::string sql = "SELECT pg_advisory_lock(hashtext('bfm.target'), hashtext("
+                      + sql_literal(session->schema_) + ")); CREATE SCHEMA IF NOT EXISTS "
+                      + quote_ident(session->schema_);
+    if (options.ledger) {
+        sql += std::string("; ") + ledger_columns + " WHERE schema = " + sql_literal(session->schema_);
     }
+    auto r = co_await c.query(sql);
+    if (!r) co_return r.error();
+    if (options.ledger) session->ledger_read_at_open_ = ledger_rows(*r);
     co_return session;
 }
 
 asio::awaitable<result<std::vector<ledger_entry>>> target_session::ledger_entries() {
-    std::vector<ledger_entry> out;
-    if (!options_.ledger) co_return out;
-    auto r = co_await conn_->query(
-        "SELECT attempt_id::text, migration_id, checksum FROM bfm.ledger WHERE schema = $1",
-        params(schema_));
+    if (ledger_read_at_open_) {
+        auto rows_read = std::move(*ledger_read_at_open_);
+        ledger_read_at_open_.reset();
+        co_return rows_read;
+    }
+    if (!options_.ledger) co_return std::vector<ledger_entry>();
+    auto r = co_await conn_->query(std::string(ledger_columns) + " WHERE schema = $1",
+                                   params(schema_));
     if (!r) {
         if (r.error().is(errc::undefined_table) || r.error().is(errc::invalid_schema_name)) {
-            co_return out;  // no ledger yet in this database (dry run before any apply)
+            co_return std::vector<ledger_entry>();  // no ledger yet (dry run before any apply)
         }
         co_return r.error();
     }
-    for (int i = 0; i < r->size(); ++i) {
-        ledger_entry entry;
-        entry.attempt_id = r->text(i, 0);
-        entry.migration_id = r->text(i, 1);
-        entry.checksum = r->text(i, 2);
-        out.push_back(std::move(entry));
-    }
-    co_return out;
+    co_return ledger_rows(*r);
 }
 
 asio::awaitable<status> target_session::apply(const core::migration& m, std::string_view script,
@@ -163,33 +191,26 @@ asio::awaitable<status> target_session::apply(const core::migration& m, std::str
     co_return co_await apply_without_transaction(m, script, attempt_id, p);
 }
 
-// Two round trips: BEGIN + settings + ledger (and fence) row, then the script and COMMIT (error
-// positions point into the script).
+// One round trip: BEGIN, settings, the ledger (and fence) row, the script, COMMIT. The server
+// stops at the first error, so the COMMIT only runs when everything before it succeeded, and a
+// stale fence stops it before the script. Error positions count from the start of the whole
+// text: they are moved back into the script.
 asio::awaitable<status> target_session::apply_in_transaction(const core::migration& m,
                                                              std::string_view script,
                                                              const std::string& attempt_id) {
-    std::string begin = "BEGIN; SET LOCAL " + settings_sql(m, options_, schema_, "; SET LOCAL ");
-    if (options_.ledger) begin += "; " + ledger_row_sql(m, attempt_id);
-    auto opened = co_await run_step(begin);
-    if (!opened) {
-        co_await rollback();
-        co_return rolled_back(opened.error(), m);
-    }
-    if (options_.ledger && opened->affected() != 1) {
-        co_await rollback();
-        co_return lease_lost_error(false);
-    }
-    // The COMMIT rides with the script: the server stops at the first error, so it only runs
-    // when every statement succeeded, and error positions still point into the script (it comes
-    // first). The newline ends a trailing `--` comment.
-    std::string script_and_commit;
-    script_and_commit.reserve(script.size() + 9);
-    script_and_commit.append(script).append("\n;COMMIT");
-    auto ran = co_await run_step(script_and_commit);
+    std::string sql = "BEGIN; SET LOCAL " + settings_sql(m, options_, schema_, "; SET LOCAL ");
+    if (options_.ledger) sql += "; " + ledger_row_sql(m, attempt_id);
+    sql += ";\n";  // the script starts on a line of its own
+    const int prefix = characters(sql);
+    sql.reserve(sql.size() + script.size() + 9);
+    sql.append(script).append("\n;COMMIT");  // the newline ends a trailing `--` comment
+    auto ran = co_await run_step(sql);
     if (!ran) {
-        auto err = rolled_back(locate(ran.error(), script, m), m);
+        error err = ran.error();
         co_await rollback();
-        co_return err;
+        if (is_fence_refusal(err)) co_return lease_lost_error(false);
+        err.diag.position = err.diag.position > prefix ? err.diag.position - prefix : 0;
+        co_return rolled_back(locate(std::move(err), script, m), m);
     }
     if (conn_->in_transaction()) {  // the script swallowed our COMMIT (it ended in a string...)
         auto committed = co_await run_step("COMMIT");
@@ -291,8 +312,8 @@ asio::awaitable<status> target_session::write_ledger_row(const core::migration& 
     if (!options_.ledger) co_return status{};
     const std::string row = ledger_row_sql(m, attempt_id);
     auto r = co_await run_step(row);
+    if (!r && is_fence_refusal(r.error())) co_return lease_lost_error(true);
     if (!r) co_return r.error();
-    if (r->affected() != 1) co_return lease_lost_error(true);
     co_return status{};
 }
 
@@ -343,16 +364,18 @@ std::string target_session::fence_sql() const {
              " WHERE f.token <= EXCLUDED.token";
 }
 
-// The ledger row, and with a fence the fence row in the same statement: the row is only
-// inserted when the fence took our token, so affected() == 0 means a newer holder.
+// The ledger row; with a fence, the fence row in the same statement. When a newer token holds
+// the fence, its CTE returns no row, the checksum becomes NULL and the NOT NULL constraint
+// refuses the row (is_fence_refusal): an error, so nothing after it in the same query runs.
 std::string target_session::ledger_row_sql(const core::migration& m,
                                            const std::string& attempt_id) const {
-    const std::string values = sql_literal(attempt_id) + "::uuid, " + sql_literal(m.id) + ", "
-                               + sql_literal(schema_) + ", " + sql_literal(m.checksum);
+    const std::string ids = sql_literal(attempt_id) + "::uuid, " + sql_literal(m.id) + ", "
+                            + sql_literal(schema_) + ", ";
     const std::string insert =
-        "INSERT INTO bfm.ledger (attempt_id, migration_id, schema, checksum) ";
-    if (fence_token_ <= 0) return insert + "VALUES (" + values + ")";
-    return "WITH f AS (" + fence_sql() + " RETURNING 1) " + insert + "SELECT " + values + " FROM f";
+        "INSERT INTO bfm.ledger (attempt_id, migration_id, schema, checksum) VALUES (" + ids;
+    if (fence_token_ <= 0) return insert + sql_literal(m.checksum) + ")";
+    return "WITH f AS (" + fence_sql() + " RETURNING 1) " + insert + "(SELECT "
+           + sql_literal(m.checksum) + " FROM f))";
 }
 
 error target_session::lease_lost_error(bool applied) const {

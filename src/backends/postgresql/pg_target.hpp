@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,8 @@ public:
 
     ~target_session();
 
-    // Ledger rows of this schema (empty when the ledger is off or does not exist yet).
+    // Ledger rows of this schema (empty when the ledger is off or does not exist yet). The
+    // first call after open() answers from the rows read with the lock, in the same round trip.
     boost::asio::awaitable<result<std::vector<ledger_entry>>> ledger_entries();
 
     // Fencing token of the lease this process holds on the target (SPEC 5.3); 0 = no fence.
@@ -67,8 +69,8 @@ public:
     void set_fence(std::int64_t token) { fence_token_ = token; }
 
     // One migration in one transaction: search_path, lock and statement timeouts (the
-    // migration's own `-- bfm:timeout` wins), the ledger (and fence) row and the script, in
-    // two round trips. On failure the transaction is rolled back and the error says where in
+    // migration's own `-- bfm:timeout` wins), the ledger (and fence) row, the script and the
+    // COMMIT, in one round trip. On failure the transaction is rolled back and the error says where in
     // the script it happened. `-- bfm:transaction off` migrations run in autocommit instead,
     // statement by statement, reporting to `progress` (ignored for transactional migrations).
     boost::asio::awaitable<status> apply(const core::migration& m, std::string_view script,
@@ -130,6 +132,7 @@ private:
     target_options options_;
     std::int64_t fence_token_ = 0;
     bool locked_ = false;
+    std::optional<std::vector<ledger_entry>> ledger_read_at_open_;
     std::atomic<bool> cancelled_{false};
     std::atomic<int> cancels_in_flight_{0};
 };

@@ -107,7 +107,7 @@ asio::awaitable<void> job_scheduler::dispatch_loop() {
             if (mine >= limit) continue;
             const std::size_t free = std::min(limit - mine, deps_.config.max_parallel - total);
             auto claimed = co_await deps_.jobs.claim(connection.name, free, holder_,
-                                                     deps_.config.lock_lease);
+                                                     deps_.config.lock_lease, known_jobs());
             if (!claimed) {
                 if (!reported_error) {
                     spdlog::error("job scheduler: claiming targets of {} failed: {}",
@@ -207,16 +207,20 @@ void job_scheduler::stop_target(running_target& target) {
         asio::detached);
 }
 
-std::shared_ptr<const job_scheduler::job_context> job_scheduler::context_for(
-    const state::claimed_target& claim) {
-    const registry_ptr reg = deps_.registry();
-    if (auto it = contexts_.find(claim.job_id); it != contexts_.end() && it->second->reg == reg) {
-        return it->second;
-    }
+std::vector<std::string> job_scheduler::known_jobs() const {
+    std::vector<std::string> ids;
+    ids.reserve(contexts_.size());
+    for (const auto& [job_id, ctx] : contexts_) ids.push_back(job_id);
+    return ids;
+}
+
+std::shared_ptr<const job_scheduler::job_context> job_scheduler::make_context(
+    const std::string& request_json) const {
     auto ctx = std::make_shared<job_context>();
-    ctx->reg = reg;
+    ctx->reg = deps_.registry();
+    ctx->request_json = request_json;
     std::string error;
-    auto request = job_request_from_json(claim.request_json, error);
+    auto request = job_request_from_json(request_json, error);
     const auto* connection =
         request ? deps_.config.find_connection(request->connection) : nullptr;
     if (!request) {
@@ -225,11 +229,35 @@ std::shared_ptr<const job_scheduler::job_context> job_scheduler::context_for(
         ctx->error = "connection " + request->connection + " is not configured on this replica";
     } else {
         ctx->request = std::move(*request);
-        for (auto& group : group_targets(*reg, ctx->request, *connection)) {
+        for (auto& group : group_targets(*ctx->reg, ctx->request, *connection)) {
             if (!group.error.empty()) ctx->errors[group.schema] = group.error;
             ctx->selected[group.schema] = std::move(group.selected);
         }
     }
+    return ctx;
+}
+
+asio::awaitable<std::shared_ptr<const job_scheduler::job_context>> job_scheduler::context_for(
+    const state::claimed_target& claim) {
+    std::string request_json = claim.request_json;
+    if (auto it = contexts_.find(claim.job_id); it != contexts_.end()) {
+        if (it->second->reg == deps_.registry()) co_return it->second;
+        if (request_json.empty()) request_json = it->second->request_json;
+    }
+    if (request_json.empty()) {
+        // The claim left the request out (this replica knew the job), but its context has been
+        // dropped since: read it.
+        auto stored = co_await deps_.jobs.request_json(claim.job_id);
+        if (stored && *stored) {
+            request_json = **stored;
+        } else {
+            auto ctx = std::make_shared<job_context>();
+            ctx->error = stored ? "job " + claim.job_id + " no longer exists"
+                                : "reading the job's request failed: " + stored.error().to_string();
+            co_return ctx;
+        }
+    }
+    auto ctx = make_context(request_json);
     // Contexts of jobs that ended are dropped once more than a few are cached.
     if (contexts_.size() > 64) {
         for (auto it = contexts_.begin(); it != contexts_.end();) {
@@ -240,7 +268,7 @@ std::shared_ptr<const job_scheduler::job_context> job_scheduler::context_for(
         }
     }
     contexts_[claim.job_id] = ctx;
-    return ctx;
+    co_return ctx;
 }
 
 asio::awaitable<void> job_scheduler::run_target(std::shared_ptr<running_target> target) {
@@ -258,7 +286,7 @@ asio::awaitable<void> job_scheduler::run_target(std::shared_ptr<running_target> 
                      claim.job_id, claim.connection, claim.schema, claim.attempts);
     }
 
-    auto ctx = context_for(claim);
+    const auto ctx = co_await context_for(claim);
     target_result result;
     result.connection = claim.connection;
     result.schema = claim.schema;

@@ -67,14 +67,18 @@ private:
         registry_ptr reg;
         std::map<std::string, std::vector<const migration*>> selected;  // by run schema
         std::map<std::string, std::string> errors;                      // by run schema
-        std::string error;  // the stored request could not be used
+        std::string request_json;  // as stored: parsed again when the registry is reloaded
+        std::string error;         // the stored request could not be used
     };
 
     boost::asio::awaitable<void> dispatch_loop();
     boost::asio::awaitable<void> heartbeat_loop();
     boost::asio::awaitable<void> run_target(std::shared_ptr<running_target> target);
     boost::asio::awaitable<void> finish(running_target& target, state::target_outcome outcome);
-    std::shared_ptr<const job_context> context_for(const state::claimed_target& claim);
+    boost::asio::awaitable<std::shared_ptr<const job_context>> context_for(
+        const state::claimed_target& claim);
+    std::shared_ptr<const job_context> make_context(const std::string& request_json) const;
+    std::vector<std::string> known_jobs() const;
     void stop_target(running_target& target);
     std::size_t running_on(const std::string& connection) const;
 

@@ -123,43 +123,41 @@ asio::awaitable<target_result> target_runner::run(const std::string& connection,
     target_result result;
     result.connection = connection;
     result.schema = schema;
-    // A fan-out reads the state of all its targets in one query (engine::migrate_up): a target
-    // that turns out to have nothing to do then costs no query of its own.
+    session_map sessions;
+    auto fail = [&](std::string problem) -> asio::awaitable<target_result> {
+        co_await close_all(sessions);
+        result.error = std::move(problem);
+        co_return result;
+    };
+    // A job's target almost always has work (targets with none are finished when the job is
+    // created), so it is locked first and its state read once, under the lock. Other runs plan
+    // from state read without locks (a fan-out reads all its targets' state in one query), which
+    // tells what to lock, and plan again once the locks are held.
+    const bool lock_first = hooks_.locks != nullptr && !request_.dry_run && !preloaded_
+                            && std::any_of(selected.begin(), selected.end(),
+                                           [](const migration* m) { return m->schema.empty(); })
+                            && plans_without_state(connection, schema, selected);
+    bool state_is_fresh = false;
+    if (lock_first) {
+        const std::set<place> own{place(connection, schema)};
+        if (auto problem = co_await open_places(own, sessions, false);
+            !problem.empty()) {
+            co_return co_await fail(std::move(problem));
+        }
+    }
     if (preloaded_) {
         snapshot_ = std::make_unique<state_snapshot>(preloaded_);
     } else if (auto problem = co_await load_snapshot(schema); !problem.empty()) {
-        result.error = problem;
-        co_return result;
+        co_return co_await fail(std::move(problem));
+    } else {
+        state_is_fresh = lock_first;
     }
     auto plan = make_plan(connection, schema, selected);
-
-    // A first plan from unlocked state tells which places to lock (or, for a dry run, whose
-    // ledgers to read). The plan that counts is made again once they are held: another
-    // request for the same target may have applied migrations meanwhile.
-    session_map sessions;
     if (plan.ok() && plan.has_work()) {
-        const bool dry_run = request_.dry_run;
-        if (auto problem = co_await open_sessions(plan, sessions, dry_run); !problem.empty()) {
-            co_await close_all(sessions);
-            result.error = problem;
-            co_return result;
-        }
-        std::string problem;
-        if (!dry_run) problem = co_await load_snapshot(schema);
-        bool changed = !dry_run;
-        for (auto& [where, session] : sessions) {
-            if (!problem.empty()) break;
-            problem = co_await reconcile(where, *session, changed, !dry_run);
-        }
-        if (problem.empty() && changed) {
-            plan = make_plan(connection, schema, selected);
-            // Rarely the new plan writes somewhere the first one did not: lock that too.
-            if (plan.ok()) problem = co_await open_sessions(plan, sessions, dry_run);
-        }
-        if (!problem.empty()) {
-            co_await close_all(sessions);
-            result.error = problem;
-            co_return result;
+        if (auto problem = co_await lock_and_replan(plan, sessions, state_is_fresh, connection,
+                                                    schema, selected);
+            !problem.empty()) {
+            co_return co_await fail(std::move(problem));
         }
     }
 
@@ -184,14 +182,56 @@ asio::awaitable<target_result> target_runner::run(const std::string& connection,
     co_return result;
 }
 
-asio::awaitable<std::string> target_runner::open_sessions(const target_plan& plan,
-                                                          session_map& sessions, bool read_only) {
-    // Every place the plan writes to is locked up front, in one global order (the map's), so
-    // two requests whose plans overlap cannot deadlock on each other's locks.
-    std::set<place> places;
-    for (const auto& step : plan.steps) {
-        if (step.action == step_action::run) places.insert({step.connection, step.schema});
+bool target_runner::plans_without_state(const std::string& connection, const std::string& schema,
+                                        const std::vector<const migration*>& selected) {
+    // A plan that fails whatever the state (a dependency cycle...) must not create the schema.
+    snapshot_ = std::make_unique<state_snapshot>(state_snapshot::make_table({}));
+    const bool ok = make_plan(connection, schema, selected).ok();
+    snapshot_.reset();
+    return ok;
+}
+
+asio::awaitable<std::string> target_runner::lock_and_replan(
+    target_plan& plan, session_map& sessions, bool state_is_fresh, const std::string& connection,
+    const std::string& schema, const std::vector<const migration*>& selected) {
+    // Whenever a new lock is taken, the state read before it may be stale (another run of that
+    // place may have applied meanwhile): read it again, fold in what the new places' ledgers
+    // prove, and plan again, until the plan writes nowhere unlocked. A dry run locks nothing
+    // and only reads the ledgers.
+    const bool dry_run = request_.dry_run;
+    std::set<place> reconciled;
+    for (;;) {
+        const auto locked_before = sessions.size();
+        std::set<place> places;
+        for (const auto& step : plan.steps) {
+            if (step.action == step_action::run) places.insert({step.connection, step.schema});
+        }
+        if (auto problem = co_await open_places(places, sessions, dry_run); !problem.empty()) {
+            co_return problem;
+        }
+        bool changed = false;
+        if (!dry_run && (sessions.size() != locked_before || !state_is_fresh)) {
+            if (auto problem = co_await load_snapshot(schema); !problem.empty()) co_return problem;
+            changed = true;
+        }
+        state_is_fresh = true;
+        for (auto& [where, session] : sessions) {
+            if (!reconciled.insert(where).second) continue;
+            if (auto problem = co_await reconcile(where, *session, changed, !dry_run);
+                !problem.empty()) {
+                co_return problem;
+            }
+        }
+        if (!changed) co_return std::string();
+        plan = make_plan(connection, schema, selected);
+        if (!plan.ok() || !plan.has_work()) co_return std::string();
     }
+}
+
+asio::awaitable<std::string> target_runner::open_places(const std::set<place>& places,
+                                                        session_map& sessions, bool read_only) {
+    // Places are locked in one global order (the set's), so two runs whose plans overlap
+    // cannot deadlock on each other's locks.
     for (const auto& where : places) {
         if (sessions.count(where)) continue;
         auto pool = pools_.find(where.first);

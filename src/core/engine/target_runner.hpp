@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,10 +56,16 @@ private:
     boost::asio::awaitable<std::string> load_snapshot(const std::string& schema);
     target_plan make_plan(const std::string& connection, const std::string& schema,
                           const std::vector<const migration*>& selected) const;
-    // Sessions for every place the plan writes to that has none yet: locked (and the schema
-    // created) unless read_only.
-    boost::asio::awaitable<std::string> open_sessions(const target_plan& plan,
-                                                      session_map& sessions, bool read_only);
+    // Sessions for these places that have none yet: leased, locked and the schema created,
+    // unless read_only.
+    boost::asio::awaitable<std::string> open_places(const std::set<place>& places,
+                                                    session_map& sessions, bool read_only);
+    bool plans_without_state(const std::string& connection, const std::string& schema,
+                             const std::vector<const migration*>& selected);
+    boost::asio::awaitable<std::string> lock_and_replan(
+        target_plan& plan, session_map& sessions, bool state_is_fresh,
+        const std::string& connection, const std::string& schema,
+        const std::vector<const migration*>& selected);
     // Folds ledger rows whose state write was lost into the snapshot (and, when `write`, into
     // the state store). Sets `changed` when it found any.
     boost::asio::awaitable<std::string> reconcile(const place& where, pg::target_session& session,
