@@ -77,6 +77,32 @@ TEST_F(PgConnection, RunsMultiStatementScriptsAndReturnsLastRows) {
     EXPECT_EQ(r->text(0, 1), "55");
 }
 
+TEST_F(PgConnection, PreparesAParameterisedStatementOnceAndSurvivesDiscardAll) {
+    auto conn = open();
+    const std::string sql = "SELECT $1::int * 2";
+    auto prepared_count = [&] {
+        auto r = run_sync(ioc, conn->query("SELECT count(*) FROM pg_prepared_statements"));
+        EXPECT_TRUE(r) << r.error().to_string();
+        return r ? r->text(0, 0) : std::string();
+    };
+    for (int i = 1; i <= 3; ++i) {
+        auto r = run_sync(ioc, conn->query(sql, bfm::pg::params(std::to_string(i))));
+        ASSERT_TRUE(r) << r.error().to_string();
+        EXPECT_EQ(r->text(0, 0), std::to_string(2 * i));
+    }
+    EXPECT_EQ(prepared_count(), "1") << "three runs of one text, one prepared statement";
+
+    // A migration script may drop every prepared statement of its session.
+    ASSERT_TRUE(run_sync(ioc, conn->query("DISCARD ALL")));
+    auto again = run_sync(ioc, conn->query(sql, bfm::pg::params("21")));
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_EQ(again->text(0, 0), "42");
+    auto later = run_sync(ioc, conn->query(sql, bfm::pg::params("5")));
+    ASSERT_TRUE(later) << later.error().to_string();
+    EXPECT_EQ(later->text(0, 0), "10");
+    EXPECT_EQ(prepared_count(), "1") << "prepared again after DISCARD ALL";
+}
+
 TEST_F(PgConnection, ReportsSqlstateAndStaysUsable) {
     auto conn = open();
     auto missing = run_sync(ioc, conn->query("SELECT * FROM no_such_table"));

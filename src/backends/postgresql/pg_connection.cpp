@@ -86,6 +86,7 @@ void connection::close() {
         PQfinish(conn_);
         conn_ = nullptr;
     }
+    prepared_.clear();
     broken_ = true;
 }
 
@@ -256,24 +257,53 @@ asio::awaitable<result<rows>> connection::query(std::string_view sql, query_opti
     co_return co_await run(deadline);
 }
 
+asio::awaitable<result<std::string>> connection::prepared(
+    const std::string& sql, std::optional<clock::time_point> deadline) {
+    if (auto it = prepared_.find(sql); it != prepared_.end()) co_return it->second;
+    if (prepared_.size() >= prepared_limit) co_return std::string();
+    std::string name = "bfm_" + std::to_string(prepared_.size() + 1);
+    if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 0) {
+        broken_ = PQstatus(conn_) != CONNECTION_OK;
+        co_return connection_error(errc::send_failed);
+    }
+    auto done = co_await run(deadline);
+    if (!done) co_return done.error();
+    prepared_.emplace(sql, name);
+    co_return name;
+}
+
 asio::awaitable<result<rows>> connection::query(std::string_view sql,
                                                 const std::vector<param>& params,
                                                 query_options opts) {
     assert(!busy_ && "one operation at a time per connection");
     if (!is_open()) co_return make_client_error(errc::connection_lost, "connection is not open");
+    std::optional<clock::time_point> deadline;
+    if (opts.timeout.count() > 0) deadline = clock::now() + opts.timeout;
     const std::string text(sql);
+    auto name = co_await prepared(text, deadline);
+    if (!name) co_return name.error();
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-    if (PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
-                          values.data(), nullptr, nullptr, 0)
-        == 0) {
-        broken_ = PQstatus(conn_) != CONNECTION_OK;
-        co_return connection_error(errc::send_failed);
+    const int count = static_cast<int>(params.size());
+    for (int attempt = 0;; ++attempt) {
+        const int sent = name->empty()
+                             ? PQsendQueryParams(conn_, text.c_str(), count, nullptr,
+                                                 values.data(), nullptr, nullptr, 0)
+                             : PQsendQueryPrepared(conn_, name->c_str(), count, values.data(),
+                                                   nullptr, nullptr, 0);
+        if (sent == 0) {
+            broken_ = PQstatus(conn_) != CONNECTION_OK;
+            co_return connection_error(errc::send_failed);
+        }
+        auto out = co_await run(deadline);
+        // 26000: the session's statements were dropped (DEALLOCATE / DISCARD ALL in a script).
+        if (out || attempt > 0 || name->empty() || out.error().diag.sqlstate != "26000") {
+            co_return out;
+        }
+        prepared_.clear();
+        name = std::string();
     }
-    std::optional<clock::time_point> deadline;
-    if (opts.timeout.count() > 0) deadline = clock::now() + opts.timeout;
-    co_return co_await run(deadline);
 }
 
 asio::awaitable<result<rows>> connection::run(std::optional<clock::time_point> deadline) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -70,7 +71,9 @@ public:
     // result has been drained, so the connection stays usable.
     boost::asio::awaitable<result<rows>> query(std::string_view sql, query_options opts = {});
 
-    // Extended protocol with bound text parameters: exactly one statement.
+    // Extended protocol with bound text parameters: exactly one statement. The statement is
+    // prepared once per connection (named, up to prepared_limit texts) so that repeating it
+    // skips parsing and planning on the server.
     boost::asio::awaitable<result<rows>> query(std::string_view sql,
                                                const std::vector<param>& params,
                                                query_options opts = {});
@@ -101,8 +104,14 @@ private:
     error connection_error(errc code) const;
     void attach_socket();
 
+    // The name of the statement prepared for `sql` ("" when it is not, and cannot be, cached).
+    boost::asio::awaitable<result<std::string>> prepared(const std::string& sql,
+                                                         std::optional<clock::time_point> deadline);
+
+    static constexpr std::size_t prepared_limit = 256;
     executor_type ex_;
     PGconn* conn_ = nullptr;
+    std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
     std::unique_ptr<PGcancel, void (*)(PGcancel*)> canceller_;
     struct socket_state;
     std::unique_ptr<socket_state> socket_;
