@@ -17,6 +17,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// State lookups by a list of values: planned for the values at hand (see query_options).
+const pg::query_options unprepared{.timeout = std::chrono::milliseconds(0), .prepare = false};
+
 // Key of the advisory lock that serialises internal migrations across replicas.
 constexpr const char* internal_lock_sql =
     "SELECT pg_advisory_lock(hashtext('bfm.internal_migrations'))";
@@ -135,7 +138,7 @@ state_store::load_schemas(const std::vector<std::string>& schemas) {
         " coalesce(attempt_id::text, '') FROM "
             + table("bfm_migrations")
             + " WHERE schema = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))",
-        pg::params(json_array(schemas)));
+        pg::params(json_array(schemas)), unprepared);
     if (!r) co_return r.error();
     for (int i = 0; i < r->size(); ++i) {
         out[{std::string(r->text(i, 0)), std::string(r->text(i, 1))}].emplace(
@@ -176,7 +179,7 @@ asio::awaitable<pg::result<std::set<std::string>>> state_store::recorded_attempt
     auto r = co_await session.value()->query(
         "SELECT DISTINCT attempt_id::text FROM " + table("bfm_history")
             + " WHERE attempt_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid))",
-        pg::params(json_array(attempt_ids)));
+        pg::params(json_array(attempt_ids)), unprepared);
     if (!r) co_return r.error();
     for (int i = 0; i < r->size(); ++i) out.emplace(r->text(i, 0));
     co_return out;

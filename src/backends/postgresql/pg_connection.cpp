@@ -280,7 +280,8 @@ asio::awaitable<result<rows>> connection::query(std::string_view sql,
     std::optional<clock::time_point> deadline;
     if (opts.timeout.count() > 0) deadline = clock::now() + opts.timeout;
     const std::string text(sql);
-    auto name = co_await prepared(text, deadline);
+    result<std::string> name = std::string();
+    if (opts.prepare) name = co_await prepared(text, deadline);
     if (!name) co_return name.error();
     std::vector<const char*> values;
     values.reserve(params.size());
