@@ -7,6 +7,22 @@
 
 namespace bfm::core {
 
+std::string_view to_string(job_kind k) {
+    switch (k) {
+        case job_kind::up: return "up";
+        case job_kind::down: return "down";
+        case job_kind::rollback: return "rollback";
+    }
+    return "up";
+}
+
+std::optional<job_kind> job_kind_from(std::string_view text) {
+    for (auto k : {job_kind::up, job_kind::down, job_kind::rollback}) {
+        if (to_string(k) == text) return k;
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 constexpr std::size_t max_schemas_per_request = 10000;

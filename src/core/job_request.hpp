@@ -2,6 +2,7 @@
 // A validated, normalised request to change targets, whatever API it came from (DESIGN: data
 // flow). Built from the raw API fields by normalise_request().
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,25 @@ struct raw_up_request {
     bool strict_order = false;
 };
 
+// What a job does to each target (SPEC 3, 6). `down` and `rollback` revert applied migrations
+// the same way; they differ in how they are asked for (a count or version, or named IDs) and in
+// the action recorded in history.
+enum class job_kind { up, down, rollback };
+std::string_view to_string(job_kind k);
+std::optional<job_kind> job_kind_from(std::string_view text);
+
+// Which applied migrations a down / rollback reverts on each target, newest first. Exactly one of
+// steps, to_version and migration_ids is given.
+struct revert_spec {
+    std::int64_t steps = 0;                  // the N most recently applied
+    std::string to_version;                  // every applied one with a higher version
+    std::vector<std::string> migration_ids;  // exactly these (canonical IDs)
+    bool cascade = false;  // also revert the applied migrations that depend on them
+};
+
 struct job_request {
+    job_kind kind = job_kind::up;
+    revert_spec revert;  // down / rollback only
     target_filter filter;    // includes filter.connection == connection
     std::string connection;  // the configured connection to run on
     // Run schemas. Empty means "each selected migration in its declared schema, or the

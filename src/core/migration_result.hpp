@@ -9,7 +9,7 @@
 
 namespace bfm::core {
 
-enum class migration_outcome { applied, skipped, failed, would_apply };
+enum class migration_outcome { applied, skipped, failed, would_apply, rolled_back, would_roll_back };
 std::string_view to_string(migration_outcome o);
 
 struct migration_result {

@@ -14,6 +14,10 @@ std::string_view to_string(migration_outcome o) {
             return "failed";
         case migration_outcome::would_apply:
             return "would_apply";
+        case migration_outcome::rolled_back:
+            return "rolled_back";
+        case migration_outcome::would_roll_back:
+            return "would_roll_back";
     }
     return "unknown";
 }

@@ -30,7 +30,8 @@ json_reply job_service_error(const core::service_error& error) {
     http::status status = http::status::internal_server_error;
     if (code == "job_not_found") {
         status = http::status::not_found;
-    } else if (code == "unknown_connection" || code.substr(0, 8) == "invalid_") {
+    } else if (code == "unknown_connection" || code == "unknown_migration"
+               || code.substr(0, 8) == "invalid_") {
         status = http::status::bad_request;
     } else if (code == "state_unavailable") {
         status = http::status::service_unavailable;

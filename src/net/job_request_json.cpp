@@ -1,5 +1,6 @@
 #include "net/job_request_json.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
@@ -17,16 +18,64 @@ body_error type_error(std::string_view field, std::string_view expected) {
             std::string(field)};
 }
 
-std::optional<body_error> read_kind(const json::value& v, std::string& kind) {
+std::optional<body_error> read_kind(const json::value& v, core::job_kind& kind) {
     if (v.is_null()) return std::nullopt;
     if (!v.is_string()) return type_error("kind", "a string");
-    if (v.get_string() != "up") {
+    auto parsed = core::job_kind_from(v.get_string());
+    if (!parsed) {
         return body_error{"unsupported_kind",
                           "kind \"" + truncate_for_message(v.get_string(), 64)
-                              + "\" is not supported; jobs can only be of kind \"up\" for now",
+                              + "\" is not supported; a job is of kind \"up\", \"down\" or "
+                                "\"rollback\"",
                           "kind"};
     }
-    kind = "up";
+    kind = *parsed;
+    return std::nullopt;
+}
+
+std::optional<body_error> read_migration_ids(json::object& fields, core::revert_spec& spec) {
+    const json::value* one = fields.if_contains("migration_id");
+    const json::value* many = fields.if_contains("migration_ids");
+    if (one != nullptr && !one->is_null()) {
+        if (!one->is_string() || one->get_string().empty()) {
+            return type_error("migration_id", "a non-empty string");
+        }
+        spec.migration_ids.emplace_back(one->get_string());
+    }
+    if (many != nullptr && !many->is_null()) {
+        if (!many->is_array()) return type_error("migration_ids", "an array of strings");
+        std::size_t i = 0;
+        for (const auto& id : many->get_array()) {
+            const std::string field = "migration_ids[" + std::to_string(i++) + "]";
+            if (!id.is_string() || id.get_string().empty()) {
+                return type_error(field, "a non-empty string");
+            }
+            spec.migration_ids.emplace_back(id.get_string());
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<body_error> read_steps_and_version(json::object& fields, core::revert_spec& spec) {
+    if (const auto* v = fields.if_contains("steps"); v != nullptr && !v->is_null()) {
+        if (!v->is_int64() || v->get_int64() < 1 || v->get_int64() > 1000000) {
+            return body_error{"invalid_value", "field \"steps\" must be an integer from 1 to 1000000",
+                              "steps"};
+        }
+        spec.steps = v->get_int64();
+    }
+    if (const auto* v = fields.if_contains("to_version"); v != nullptr && !v->is_null()) {
+        const bool digits = v->is_string() && !v->get_string().empty()
+                            && v->get_string().size() <= 20
+                            && std::all_of(v->get_string().begin(), v->get_string().end(),
+                                           [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits) return type_error("to_version", "a version number (digits, as a string)");
+        spec.to_version = std::string(v->get_string());
+    }
+    if (const auto* v = fields.if_contains("cascade"); v != nullptr && !v->is_null()) {
+        if (!v->is_bool()) return type_error("cascade", "a boolean");
+        spec.cascade = v->get_bool();
+    }
     return std::nullopt;
 }
 
@@ -64,6 +113,48 @@ std::optional<body_error> read_max_failures(const json::value& v, core::job_opti
 
 }  // namespace
 
+std::optional<body_error> take_revert_fields(json::object& fields, core::job_kind kind,
+                                             core::revert_spec& spec) {
+    const bool revert = kind != core::job_kind::up;
+    for (const char* name : {"steps", "to_version", "migration_id", "migration_ids", "cascade"}) {
+        const json::value* v = fields.if_contains(name);
+        if (!revert && v != nullptr && !v->is_null()) {
+            return body_error{"unknown_field",
+                              std::string("field \"") + name
+                                  + "\" is for down and rollback jobs, not for kind \"up\"",
+                              name};
+        }
+    }
+    if (revert) {
+        if (auto e = read_migration_ids(fields, spec)) return e;
+        if (auto e = read_steps_and_version(fields, spec)) return e;
+        const int given = (spec.steps > 0 ? 1 : 0) + (spec.to_version.empty() ? 0 : 1)
+                          + (spec.migration_ids.empty() ? 0 : 1);
+        if (kind == core::job_kind::rollback && (spec.steps > 0 || !spec.to_version.empty())) {
+            return body_error{"conflicting_fields",
+                              "a rollback names its migrations (migration_id or migration_ids); "
+                              "use kind \"down\" for steps or to_version",
+                              spec.steps > 0 ? "steps" : "to_version"};
+        }
+        if (given == 0) {
+            return body_error{"missing_field",
+                              kind == core::job_kind::rollback
+                                  ? std::string("a rollback needs migration_id or migration_ids")
+                                  : std::string("a down needs one of steps, to_version, "
+                                                "migration_id or migration_ids"),
+                              "migration_id"};
+        }
+        if (given > 1) {
+            return body_error{"conflicting_fields",
+                              "give only one of steps, to_version and migration_id(s)", "steps"};
+        }
+    }
+    for (const char* name : {"steps", "to_version", "migration_id", "migration_ids", "cascade"}) {
+        fields.erase(name);
+    }
+    return std::nullopt;
+}
+
 job_body_result parse_job_body(std::string_view body) {
     job_body_result out;
     json::stream_parser parser;
@@ -94,6 +185,7 @@ job_body_result parse_job_body(std::string_view body) {
             out.error = read_max_failures(*v, out.options);
         }
     }
+    if (!out.error) out.error = take_revert_fields(fields, out.kind, out.revert);
     if (out.error) return out;
     fields.erase("kind");
     fields.erase("on_error");

@@ -4,6 +4,7 @@
 #include "net/handlers.hpp"
 #include "net/job_errors.hpp"
 #include "net/job_request_json.hpp"
+#include "net/route_roles.hpp"
 
 namespace bfm::net {
 
@@ -27,11 +28,14 @@ core::execution_origin job_origin() {
 }  // namespace
 
 asio::awaitable<json_reply> handle_submit_job(core::migration_service& service,
-                                              std::string_view body) {
+                                              std::string_view body, role caller) {
     job_body_result parsed = parse_job_body(body);
     if (parsed.error) {
         const body_error& e = *parsed.error;
         co_return job_field_error(e.code, e.message, e.field);
+    }
+    if (const role need = required_role(parsed.kind); !allows(caller, need)) {
+        co_return to_job_error(forbidden_reply(caller, need));
     }
     core::normalise_result normalised =
         core::normalise_request(*parsed.request, service.config(), job_origin());
@@ -39,6 +43,8 @@ asio::awaitable<json_reply> handle_submit_job(core::migration_service& service,
         const core::request_error& e = *normalised.error;
         co_return job_field_error(e.code, e.message, e.field);
     }
+    normalised.request->kind = parsed.kind;
+    normalised.request->revert = std::move(parsed.revert);
     core::service_outcome<core::job_summary> outcome =
         co_await service.submit_job(std::move(*normalised.request), parsed.options);
     if (outcome.error) co_return job_service_error(*outcome.error);

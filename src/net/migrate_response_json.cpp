@@ -63,10 +63,13 @@ json_reply migrate_reply(const core::run_result& result) {
         json::array t_errors;
         for (const core::migration_result& m : t.migrations) {
             switch (m.outcome) {
+                // Upstream's down answer lists what it reverted under "applied".
                 case core::migration_outcome::applied:
+                case core::migration_outcome::rolled_back:
                     t_applied.emplace_back(m.migration_id);
                     break;
                 case core::migration_outcome::would_apply:
+                case core::migration_outcome::would_roll_back:
                     t_applied.emplace_back(m.migration_id + std::string(dry_run_suffix));
                     break;
                 case core::migration_outcome::skipped:

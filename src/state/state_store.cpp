@@ -224,6 +224,7 @@ asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_re
         if (!a.job_id.empty()) row["job_id"] = a.job_id;
         if (applied) row["applied_at"] = to_rfc3339(a.finished_at);
         row["fence_token"] = a.fence_token;
+        row["history_only"] = a.history_only;
         rows.push_back(std::move(row));
     }
     auto session = co_await pool_->acquire(wait_timeout_);
@@ -235,7 +236,7 @@ asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_re
         " name text, backend text, status text, checksum text, started_at timestamptz,"
         " finished_at timestamptz, duration_ms bigint, error_message text, job_id text,"
         " action text, executed_by text, execution_method text, execution_context jsonb,"
-        " applied_at timestamptz, fence_token bigint)),"
+        " applied_at timestamptz, fence_token bigint, history_only boolean)),"
         // Fenced: a writer whose target lease was taken over writes nothing.
         " ok AS (SELECT * FROM x WHERE fence_token = 0 OR EXISTS (SELECT 1 FROM "
         + table("bfm_locks") + " l WHERE l.connection = x.connection AND l.schema = x.schema"
@@ -252,6 +253,7 @@ asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_re
         " checksum, applied_at, execution_ms, error_message, job_id, attempt_id, updated_at)"
         " SELECT migration_id, connection, schema, table_name, version, name, backend, status,"
         " checksum, applied_at, duration_ms, error_message, job_id, attempt_id, now() FROM ok"
+        " WHERE NOT history_only"
         " ON CONFLICT (migration_id, connection, schema) DO UPDATE SET"
         " table_name = EXCLUDED.table_name, version = EXCLUDED.version,"
         " name = EXCLUDED.name, backend = EXCLUDED.backend,"
@@ -264,10 +266,12 @@ asio::awaitable<pg::status> state_store::record_all(const std::vector<attempt_re
     auto r = co_await session.value()->query(sql, pg::params(boost::json::serialize(rows)));
     if (!r) co_return r.error();
     const auto written = r->affected();
-    if (written < static_cast<std::int64_t>(attempts.size())) {
+    const auto expected = static_cast<std::int64_t>(std::count_if(
+        attempts.begin(), attempts.end(), [](const attempt_record& a) { return !a.history_only; }));
+    if (written < expected) {
         co_return pg::make_client_error(
             pg::errc::lease_lost,
-            "lease lost: " + std::to_string(static_cast<std::int64_t>(attempts.size()) - written)
+            "lease lost: " + std::to_string(expected - written)
                 + " attempt(s) not recorded; the target's new owner records what committed "
                   "from the ledger");
     }

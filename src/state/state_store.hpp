@@ -44,6 +44,9 @@ struct attempt_record {
     // Fencing token of the target lease the writer holds (0: none). A write whose lease was
     // taken over is refused: the new owner records the truth from the ledger.
     std::int64_t fence_token = 0;
+    // Only a history row: the current state stays as it is (a failed rollback leaves the
+    // migration `applied`, SPEC 3).
+    bool history_only = false;
 };
 
 class state_store {

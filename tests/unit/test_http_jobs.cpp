@@ -145,7 +145,7 @@ TEST_F(HttpJobs, SubmitDefaultsToContinueWithoutLimit) {
 }
 
 TEST_F(HttpJobs, SubmitRefusesOtherKinds) {
-    auto res = post("/api/v1/jobs", R"({"connection":"core","kind":"down"})");
+    auto res = post("/api/v1/jobs", R"({"connection":"core","kind":"sideways"})");
     auto details = expect_job_error(res, http::status::bad_request, "unsupported_kind");
     EXPECT_EQ(details.at("field"), "kind");
     EXPECT_NE(message_of(res).find("\"down\""), std::string::npos) << res.body();

@@ -65,6 +65,7 @@ std::string sql_literal(std::string_view text) {
 }
 
 constexpr const char* ledger_columns = "SELECT attempt_id::text, migration_id, checksum FROM bfm.ledger";
+constexpr const char* ledger_order = " ORDER BY applied_at, attempt_id";
 
 std::vector<ledger_entry> ledger_rows(const rows& r) {
     std::vector<ledger_entry> out;
@@ -156,7 +157,8 @@ asio::awaitable<result<std::unique_ptr<target_session>>> target_session::open(
                       + sql_literal(session->schema_) + ")); CREATE SCHEMA IF NOT EXISTS "
                       + quote_ident(session->schema_);
     if (options.ledger) {
-        sql += std::string("; ") + ledger_columns + " WHERE schema = " + sql_literal(session->schema_);
+        sql += std::string("; ") + ledger_columns + " WHERE schema = "
+               + sql_literal(session->schema_) + ledger_order;
     }
     auto r = co_await c.query(sql);
     if (!r) co_return r.error();
@@ -171,7 +173,7 @@ asio::awaitable<result<std::vector<ledger_entry>>> target_session::ledger_entrie
         co_return rows_read;
     }
     if (!options_.ledger) co_return std::vector<ledger_entry>();
-    auto r = co_await conn_->query(std::string(ledger_columns) + " WHERE schema = $1",
+    auto r = co_await conn_->query(std::string(ledger_columns) + " WHERE schema = $1" + ledger_order,
                                    params(schema_));
     if (!r) {
         if (r.error().is(errc::undefined_table) || r.error().is(errc::invalid_schema_name)) {
@@ -198,8 +200,16 @@ asio::awaitable<status> target_session::apply(const core::migration& m, std::str
 asio::awaitable<status> target_session::apply_in_transaction(const core::migration& m,
                                                              std::string_view script,
                                                              const std::string& attempt_id) {
+    // A named local: GCC 12 destroys a ?: temporary inside a co_await expression twice.
+    const std::string ledger = options_.ledger ? ledger_row_sql(m, attempt_id) : std::string();
+    co_return co_await run_in_transaction(m, script, ledger);
+}
+
+asio::awaitable<status> target_session::run_in_transaction(const core::migration& m,
+                                                           std::string_view script,
+                                                           const std::string& ledger_sql) {
     std::string sql = "BEGIN; SET LOCAL " + settings_sql(m, options_, schema_, "; SET LOCAL ");
-    if (options_.ledger) sql += "; " + ledger_row_sql(m, attempt_id);
+    if (!ledger_sql.empty()) sql += "; " + ledger_sql;
     sql += ";\n";  // the script starts on a line of its own
     const int prefix = characters(sql);
     sql.reserve(sql.size() + script.size() + 9);
@@ -220,6 +230,30 @@ asio::awaitable<status> target_session::apply_in_transaction(const core::migrati
         }
     }
     co_return status{};
+}
+
+asio::awaitable<status> target_session::revert(const core::migration& m, std::string_view script,
+                                               const std::string& attempt_id,
+                                               const std::string& job_id) {
+    const std::string ledger =
+        options_.ledger ? revert_ledger_sql(m, attempt_id, job_id) : std::string();
+    if (m.transactional) co_return co_await run_in_transaction(m, script, ledger);
+    const std::string set = "SET " + settings_sql(m, options_, schema_, "; SET ");
+    if (auto r = co_await run_step(set); !r) co_return r.error();
+    status outcome = co_await claim_fence();
+    if (outcome) {
+        statement_progress none;
+        outcome = co_await run_statements(m, core::split_sql_statements(script), 0, none);
+    }
+    if (outcome && !ledger.empty()) {
+        auto r = co_await run_step("BEGIN; " + ledger + "; COMMIT");
+        if (!r) {
+            co_await rollback();
+            outcome = is_fence_refusal(r.error()) ? status(lease_lost_error(true)) : status(r.error());
+        }
+    }
+    co_await clean_up("RESET search_path; RESET lock_timeout; RESET statement_timeout");
+    co_return outcome;
 }
 
 // `-- bfm:transaction off`: the script runs in autocommit, one statement at a time (several
@@ -367,15 +401,24 @@ std::string target_session::fence_sql() const {
 // The ledger row; with a fence, the fence row in the same statement. When a newer token holds
 // the fence, its CTE returns no row, the checksum becomes NULL and the NOT NULL constraint
 // refuses the row (is_fence_refusal): an error, so nothing after it in the same query runs.
-std::string target_session::ledger_row_sql(const core::migration& m,
-                                           const std::string& attempt_id) const {
+std::string target_session::ledger_row_sql(const core::migration& m, const std::string& attempt_id,
+                                           const std::string& checksum) const {
     const std::string ids = sql_literal(attempt_id) + "::uuid, " + sql_literal(m.id) + ", "
                             + sql_literal(schema_) + ", ";
     const std::string insert =
         "INSERT INTO bfm.ledger (attempt_id, migration_id, schema, checksum) VALUES (" + ids;
-    if (fence_token_ <= 0) return insert + sql_literal(m.checksum) + ")";
+    if (fence_token_ <= 0) return insert + sql_literal(checksum) + ")";
     return "WITH f AS (" + fence_sql() + " RETURNING 1) " + insert + "(SELECT "
-           + sql_literal(m.checksum) + " FROM f))";
+           + sql_literal(checksum) + " FROM f))";
+}
+
+// The revert's own row first (fenced), then the rows that said the migration is applied.
+std::string target_session::revert_ledger_sql(const core::migration& m,
+                                              const std::string& attempt_id,
+                                              const std::string& job_id) const {
+    return ledger_row_sql(m, attempt_id, revert_marker_for(job_id))
+           + "; DELETE FROM bfm.ledger WHERE schema = " + sql_literal(schema_)
+           + " AND migration_id = " + sql_literal(m.id) + " AND left(checksum, 12) <> 'rolled_back:'";
 }
 
 error target_session::lease_lost_error(bool applied) const {

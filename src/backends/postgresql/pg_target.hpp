@@ -77,6 +77,22 @@ public:
                                          const std::string& attempt_id,
                                          statement_progress* progress = nullptr);
 
+    // Reverts one migration with its (rendered) down script: in one transaction the script, a
+    // ledger row marking the revert (attempt `attempt_id`, checksum revert_marker_for(job_id))
+    // and the removal of the migration's other ledger rows, so a crash before the state write
+    // is reconciled as rolled back, and a retried down job can tell what it already reverted.
+    // A `transaction off` migration's down runs statement by statement in autocommit, the
+    // ledger changes after it. Fenced like apply().
+    boost::asio::awaitable<status> revert(const core::migration& m, std::string_view script,
+                                          const std::string& attempt_id,
+                                          const std::string& job_id);
+    static std::string revert_marker_for(const std::string& job_id) {
+        return "rolled_back:" + job_id;
+    }
+    static bool is_revert_marker(std::string_view checksum) {
+        return checksum.substr(0, 12) == "rolled_back:";
+    }
+
     // Asks the server to cancel what this session runs now; safe while apply() is in flight
     // (from another coroutine). A transactional migration in flight then fails with
     // errc::query_canceled (SQLSTATE 57014 when the server stopped it) and is rolled back,
@@ -102,6 +118,12 @@ private:
     boost::asio::awaitable<status> apply_in_transaction(const core::migration& m,
                                                         std::string_view script,
                                                         const std::string& attempt_id);
+    // BEGIN, settings, `ledger_sql` (may be empty), the script, COMMIT: one round trip.
+    boost::asio::awaitable<status> run_in_transaction(const core::migration& m,
+                                                      std::string_view script,
+                                                      const std::string& ledger_sql);
+    std::string revert_ledger_sql(const core::migration& m, const std::string& attempt_id,
+                                  const std::string& job_id) const;
     boost::asio::awaitable<status> apply_without_transaction(const core::migration& m,
                                                              std::string_view script,
                                                              const std::string& attempt_id,
@@ -124,7 +146,11 @@ private:
     // the connection (whose cancel handle it uses) may be released.
     boost::asio::awaitable<void> settle_cancels();
     std::string fence_sql() const;
-    std::string ledger_row_sql(const core::migration& m, const std::string& attempt_id) const;
+    std::string ledger_row_sql(const core::migration& m, const std::string& attempt_id) const {
+        return ledger_row_sql(m, attempt_id, m.checksum);
+    }
+    std::string ledger_row_sql(const core::migration& m, const std::string& attempt_id,
+                               const std::string& checksum) const;
     error lease_lost_error(bool applied) const;
 
     pooled_connection conn_;

@@ -25,7 +25,10 @@ std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
 state::target_outcome outcome_of(const target_result& result, const target_control& control) {
     state::target_outcome o;
     for (const auto& m : result.migrations) {
-        if (m.outcome == migration_outcome::applied) ++o.applied;
+        // A down job's reverts are the changes it made: counted with the applied ones.
+        if (m.outcome == migration_outcome::applied || m.outcome == migration_outcome::rolled_back) {
+            ++o.applied;
+        }
         if (m.outcome == migration_outcome::skipped) ++o.skipped;
         if (m.outcome == migration_outcome::failed) ++o.failed;
     }

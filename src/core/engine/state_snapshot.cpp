@@ -22,15 +22,16 @@ const state_lookup::states* state_snapshot::target(const std::string& connection
     return it == rows_->end() ? nullptr : &it->second;
 }
 
-void state_snapshot::mark_applied(const std::string& connection, const std::string& schema,
-                                  const std::string& migration_id, const std::string& checksum) {
+void state_snapshot::mark(const std::string& connection, const std::string& schema,
+                          const std::string& migration_id, const std::string& status,
+                          const std::string& checksum) {
     const key k{connection, schema};
     auto it = overlay_.find(k);
     if (it == overlay_.end()) {
         auto shared = rows_->find(k);
         it = overlay_.emplace(k, shared == rows_->end() ? states{} : shared->second).first;
     }
-    it->second[migration_id] = recorded_state{"applied", checksum};
+    it->second[migration_id] = recorded_state{status, checksum};
 }
 
 }  // namespace bfm::core

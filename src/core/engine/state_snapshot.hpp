@@ -26,9 +26,11 @@ public:
 
     const states* target(const std::string& connection, const std::string& schema) const override;
 
-    // A migration found committed in a target's ledger (reconciliation).
-    void mark_applied(const std::string& connection, const std::string& schema,
-                      const std::string& migration_id, const std::string& checksum);
+    // What a target's ledger proves about a migration (reconciliation): `status` applied (with
+    // the checksum that ran) or rolled_back.
+    void mark(const std::string& connection, const std::string& schema,
+              const std::string& migration_id, const std::string& status,
+              const std::string& checksum);
 
 private:
     std::shared_ptr<const table> rows_;

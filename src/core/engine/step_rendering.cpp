@@ -24,6 +24,13 @@ std::string rendered_up_script(const plan_step& step, const std::string& request
                            values_for_step(step, request_environment, tenant_prefix));
 }
 
+std::string rendered_down_script(const plan_step& step, const std::string& request_environment,
+                                 const std::string& tenant_prefix) {
+    if (!step.m->down_sql) return std::string();
+    return render_template(*step.m->down_sql,
+                           values_for_step(step, request_environment, tenant_prefix));
+}
+
 planned_step to_planned_step(const plan_step& step, const std::string& request_environment,
                              const std::string& tenant_prefix) {
     planned_step out;

@@ -18,6 +18,10 @@ template_values values_for_step(const plan_step& step, const std::string& reques
 std::string rendered_up_script(const plan_step& step, const std::string& request_environment,
                                const std::string& tenant_prefix);
 
+// The down script of the step's migration, rendered the same way (empty when it has none).
+std::string rendered_down_script(const plan_step& step, const std::string& request_environment,
+                                 const std::string& tenant_prefix);
+
 planned_step to_planned_step(const plan_step& step, const std::string& request_environment,
                              const std::string& tenant_prefix);
 

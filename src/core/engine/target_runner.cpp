@@ -9,8 +9,11 @@
 #include <random>
 #include <set>
 
+#include "core/bfm_metrics.hpp"
 #include "core/engine/retry_policy.hpp"
+#include "core/engine/skip_records.hpp"
 #include "core/engine/step_rendering.hpp"
+#include "core/revert_planner.hpp"
 #include "core/uuid.hpp"
 
 namespace bfm::core {
@@ -33,12 +36,14 @@ std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
         .count();
 }
 
-migration_result skipped(const plan_step& step) {
+migration_result skipped_id(const std::string& migration_id) {
     migration_result r;
-    r.migration_id = step.m->id;
+    r.migration_id = migration_id;
     r.outcome = migration_outcome::skipped;
     return r;
 }
+
+migration_result skipped(const plan_step& step) { return skipped_id(step.m->id); }
 
 migration_result would_run_or_skip(const plan_step& step) {
     migration_result r = skipped(step);
@@ -120,6 +125,7 @@ target_plan target_runner::make_plan(const std::string& connection, const std::s
 asio::awaitable<target_result> target_runner::run(const std::string& connection,
                                                   const std::string& schema,
                                                   const std::vector<const migration*>& selected) {
+    if (request_.kind != job_kind::up) co_return co_await run_revert(connection, schema, selected);
     target_result result;
     result.connection = connection;
     result.schema = schema;
@@ -171,6 +177,10 @@ asio::awaitable<target_result> target_runner::run(const std::string& connection,
         result.error = "planning failed, nothing ran: " + join(plan.errors, "; ");
     } else if (!plan.has_work()) {
         for (const auto& step : plan.steps) result.migrations.push_back(skipped(step));
+        if (!request_.dry_run) {
+            co_await record_skips(store_, plan.steps, result.migrations, request_.origin,
+                                  hooks_.job_id, leases_, log_prefix_);
+        }
     } else if (auto problem = co_await check_requirements(plan, sessions); !problem.empty()) {
         result.error = problem;
     } else if (request_.dry_run) {
@@ -263,11 +273,13 @@ asio::awaitable<std::string> target_runner::open_places(const std::set<place>& p
 
 asio::awaitable<std::string> target_runner::reconcile(const place& where,
                                                       pg::target_session& session, bool& changed,
-                                                      bool write) {
+                                                      bool write,
+                                                      std::vector<pg::ledger_entry>* seen) {
     // A crash between the target's COMMIT and the state write leaves a ledger row whose attempt
     // has no history row: record it instead of running the migration a second time.
     auto ledger = co_await session.ledger_entries();
     if (!ledger) co_return "reading the ledger failed: " + ledger.error().to_string();
+    if (seen != nullptr) *seen = *ledger;
     std::vector<std::string> ids;
     for (const auto& e : *ledger) ids.push_back(e.attempt_id);
     auto recorded = co_await store_.recorded_attempts(ids);
@@ -276,7 +288,10 @@ asio::awaitable<std::string> target_runner::reconcile(const place& where,
         if (recorded->count(e.attempt_id)) continue;
         const auto* m = registry_.find(e.migration_id);
         if (m == nullptr || m->id != e.migration_id) continue;  // unknown now: shown as missing
-        snapshot_->mark_applied(where.first, where.second, m->id, e.checksum);
+        // A revert leaves a row with the revert marker instead of a checksum (pg_target).
+        const bool reverted = pg::target_session::is_revert_marker(e.checksum);
+        const std::string status = reverted ? "rolled_back" : "applied";
+        snapshot_->mark(where.first, where.second, m->id, status, e.checksum);
         changed = true;
         if (!write) continue;  // a dry run sees it as applied but records nothing
         state::attempt_record rec;
@@ -285,7 +300,7 @@ asio::awaitable<std::string> target_runner::reconcile(const place& where,
         rec.connection = where.first;
         rec.schema = where.second;
         rec.action = "reconcile";
-        rec.status = "applied";
+        rec.status = status;
         rec.started_at = rec.finished_at = std::chrono::system_clock::now();
         rec.origin.executed_by = "bfm";
         rec.origin.context_json = R"({"reconciled_from":"ledger"})";
@@ -293,8 +308,8 @@ asio::awaitable<std::string> target_runner::reconcile(const place& where,
         if (auto st = co_await store_.record(rec); !st) {
             co_return "recording a reconciled attempt failed: " + st.error().to_string();
         }
-        spdlog::warn("{}reconciled {} on {}/{} from the ledger (its state write had been lost)", log_prefix_,
-                     m->id, where.first, where.second);
+        spdlog::warn("{}reconciled {} on {}/{} from the ledger as {} (its state write had been lost)",
+                     log_prefix_, m->id, where.first, where.second, status);
     }
     co_return std::string();
 }
@@ -354,6 +369,7 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
     for (const auto& step : plan.steps) {
         if (step.action == step_action::skip) {
             result.migrations.push_back(skipped(step));
+            metrics::record_migration("skipped", 0);
             publish(job_event_type::migration_skipped, &step, "skipped", step.reason);
             continue;
         }
@@ -406,12 +422,14 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
                          step.connection, step.schema, ms,
                          step.out_of_order ? " (out of order)" : "");
             mr.outcome = migration_outcome::applied;
+            metrics::record_migration("applied", metrics::seconds_since(started));
             publish(job_event_type::migration_succeeded, &step, "applied", {}, ms);
             result.migrations.push_back(std::move(mr));
             if (!record_error.empty()) break;
             continue;
         }
         mr.outcome = migration_outcome::failed;
+        metrics::record_migration("failed", metrics::seconds_since(started));
         mr.error = applied.error().to_string();
         spdlog::error("{}migration {} failed on {}/{}: {}", log_prefix_, step.m->id,
                       step.connection, step.schema, mr.error);
@@ -423,6 +441,8 @@ asio::awaitable<void> target_runner::execute(const target_plan& plan, session_ma
     if (auto problem = co_await flush_records(unrecorded); !problem.empty()) {
         result.error = problem;
     }
+    co_await record_skips(store_, plan.steps, result.migrations, request_.origin, hooks_.job_id,
+                          leases_, log_prefix_);
 }
 
 std::int64_t target_runner::lease_token(const place& where) const {
@@ -445,17 +465,24 @@ asio::awaitable<std::string> target_runner::flush_records(
 asio::awaitable<pg::status> target_runner::apply_with_retries(pg::target_session& session,
                                                               const plan_step& step,
                                                               const std::string& script,
-                                                              const std::string& attempt_id) {
+                                                              const std::string& attempt_id,
+                                                              bool revert) {
     // Only transactional migrations are retried: their failed attempt rolled back completely,
     // ledger row included. A `transaction off` script may have half-run.
     static thread_local std::mt19937_64 random{std::random_device{}()};
     for (int attempt = 1;; ++attempt) {
-        auto applied = co_await session.apply(*step.m, script, attempt_id);
+        pg::status applied;
+        if (revert) {
+            applied = co_await session.revert(*step.m, script, attempt_id, hooks_.job_id);
+        } else {
+            applied = co_await session.apply(*step.m, script, attempt_id);
+        }
         if (applied || !step.m->transactional || attempt > config_.retry_max
             || !is_retryable(applied.error())) {
             co_return applied;
         }
         const auto delay = backoff_delay(attempt, random);
+        metrics::record_retry();
         spdlog::warn("{}{} on {}/{}: {}; retry {} of {} in {} ms", log_prefix_, step.m->id, step.connection,
                      step.schema, applied.error().to_string(), attempt, config_.retry_max,
                      delay.count());
@@ -509,6 +536,167 @@ asio::awaitable<void> target_runner::close_all(session_map& sessions) {
         co_await hooks_.locks->release(where.first, where.second, token);
     }
     leases_.clear();
+}
+
+asio::awaitable<target_result> target_runner::run_revert(
+    const std::string& connection, const std::string& schema,
+    const std::vector<const migration*>& selected) {
+    target_result result;
+    result.connection = connection;
+    result.schema = schema;
+    session_map sessions;
+    const bool dry_run = request_.dry_run;
+    const place own(connection, schema);
+    const std::set<place> places{own};
+    std::vector<applied_migration> applied;
+    std::vector<pg::ledger_entry> ledger;
+    std::string problem = co_await open_places(places, sessions, dry_run);
+    if (problem.empty()) {
+        problem = co_await applied_here(own, *sessions.at(own), selected, applied, ledger);
+    }
+    if (!problem.empty()) {
+        co_await close_all(sessions);
+        result.error = problem;
+        co_return result;
+    }
+    // A retried job (crash, lost lease) finds what it already reverted here in the ledger:
+    // `steps` counts from the state before the job, not from where it stopped.
+    revert_spec spec = request_.revert;
+    if (spec.steps > 0 && !hooks_.job_id.empty()) {
+        const std::string mine = pg::target_session::revert_marker_for(hooks_.job_id);
+        spec.steps -= std::count_if(ledger.begin(), ledger.end(),
+                                    [&](const pg::ledger_entry& e) { return e.checksum == mine; });
+        if (spec.steps <= 0) {
+            co_await close_all(sessions);
+            co_return result;
+        }
+    }
+    const revert_plan plan = plan_revert(registry_, std::move(applied), spec);
+    for (const migration* m : plan.not_applied) result.migrations.push_back(skipped_id(m->id));
+    if (!plan.ok()) {
+        result.error = "nothing was reverted: " + join(plan.errors, "; ");
+    } else if (dry_run) {
+        for (const migration* m : plan.order) {
+            migration_result r;
+            r.migration_id = m->id;
+            r.outcome = migration_outcome::would_roll_back;
+            result.migrations.push_back(std::move(r));
+        }
+    } else {
+        co_await execute_revert(plan.order, own, *sessions.at(own), result);
+    }
+    co_await close_all(sessions);
+    co_return result;
+}
+
+asio::awaitable<std::string> target_runner::applied_here(const place& where,
+                                                         pg::target_session& session,
+                                                         const std::vector<const migration*>& selected,
+                                                         std::vector<applied_migration>& out,
+                                                         std::vector<pg::ledger_entry>& ledger) {
+    // State read under the lock, completed by the ledger (a crash may have lost state writes);
+    // once that is recorded the rows are read again for the attempt IDs that order them.
+    auto rows = co_await store_.load_schemas(std::vector<std::string>(1, where.second));
+    if (!rows) co_return "reading state failed: " + rows.error().to_string();
+    snapshot_ = std::make_unique<state_snapshot>(state_snapshot::make_table(*rows));
+    bool changed = false;
+    if (auto problem = co_await reconcile(where, session, changed, !request_.dry_run, &ledger);
+        !problem.empty()) {
+        co_return problem;
+    }
+    if (changed && !request_.dry_run) {
+        rows = co_await store_.load_schemas(std::vector<std::string>(1, where.second));
+        if (!rows) co_return "reading state failed: " + rows.error().to_string();
+    }
+    const std::set<const migration*> chosen(selected.begin(), selected.end());
+    const auto* states = snapshot_->target(where.first, where.second);
+    if (states == nullptr) co_return std::string();
+    const auto recorded = rows->find({where.first, where.second});
+    for (const auto& [id, st] : *states) {
+        if (st.status != "applied") continue;
+        const migration* m = registry_.find(id);
+        if (m == nullptr || m->id != id || !chosen.count(m)) continue;
+        applied_migration a;
+        a.m = m;
+        if (recorded != rows->end()) {
+            if (auto r = recorded->second.find(id); r != recorded->second.end()) {
+                a.attempt_id = r->second.attempt_id;
+            }
+        }
+        out.push_back(std::move(a));
+    }
+    co_return std::string();
+}
+
+asio::awaitable<void> target_runner::execute_revert(const std::vector<const migration*>& order,
+                                                    const place& where,
+                                                    pg::target_session& session,
+                                                    target_result& result) {
+    auto* control = hooks_.control;
+    const std::string action(to_string(request_.kind));
+    std::vector<state::attempt_record> unrecorded;
+    for (const migration* m : order) {
+        if (control != nullptr && control->should_stop()) {
+            result.error = control->stop_reason() + "; " + m->id + " and older migrations were not reverted";
+            break;
+        }
+        plan_step step;
+        step.m = m;
+        step.connection = where.first;
+        step.schema = where.second;
+        const std::string script =
+            rendered_down_script(step, request_.environment, config_.tenant_schema_prefix);
+        state::attempt_record rec;
+        rec.attempt_id = make_uuid_v7();
+        rec.migration = m;
+        rec.connection = where.first;
+        rec.schema = where.second;
+        rec.action = action;
+        rec.origin = request_.origin;
+        rec.job_id = hooks_.job_id;
+        rec.fence_token = lease_token(where);
+        rec.started_at = std::chrono::system_clock::now();
+        const auto started = std::chrono::steady_clock::now();
+        publish(job_event_type::migration_started, &step, "rolling_back");
+        if (control != nullptr) {
+            control->current_migration = m->id;
+            control->active = &session;
+        }
+        const pg::status reverted =
+            co_await apply_with_retries(session, step, script, rec.attempt_id, true);
+        if (control != nullptr) control->active = nullptr;
+        rec.finished_at = std::chrono::system_clock::now();
+        const auto ms = elapsed_ms(started);
+        migration_result mr;
+        mr.migration_id = m->id;
+        mr.duration_ms = ms;
+        if (reverted) {
+            rec.status = "rolled_back";
+            mr.outcome = migration_outcome::rolled_back;
+            spdlog::info("{}reverted {} on {}/{} in {} ms ({})", log_prefix_, m->id, where.first,
+                         where.second, ms, action);
+            publish(job_event_type::migration_succeeded, &step, "rolled_back", {}, ms);
+        } else {
+            // The down ran in a transaction that was rolled back: the migration stays applied,
+            // only the attempt goes to history.
+            rec.status = "failed";
+            rec.history_only = true;
+            rec.error_message = reverted.error().to_string();
+            mr.outcome = migration_outcome::failed;
+            mr.error = rec.error_message;
+            spdlog::error("{}reverting {} on {}/{} failed: {}", log_prefix_, m->id, where.first,
+                          where.second, mr.error);
+            publish(job_event_type::migration_failed, &step, "failed", mr.error, ms);
+        }
+        const bool deferred = reverted && options_for(where.first).ledger;
+        unrecorded.push_back(std::move(rec));
+        std::string record_error;
+        if (!deferred) record_error = co_await flush_records(unrecorded);
+        if (!record_error.empty() && mr.error.empty()) result.error = record_error;
+        result.migrations.push_back(std::move(mr));
+        if (!reverted || !record_error.empty()) break;
+    }
+    if (auto problem = co_await flush_records(unrecorded); !problem.empty()) result.error = problem;
 }
 
 }  // namespace bfm::core

@@ -19,6 +19,7 @@
 #include "state/job_store.hpp"
 #include "core/job_request.hpp"
 #include "core/planner.hpp"
+#include "core/revert_planner.hpp"
 #include "core/service.hpp"
 #include "state/state_store.hpp"
 
@@ -68,17 +69,34 @@ private:
         const std::vector<const migration*>& selected);
     // Folds ledger rows whose state write was lost into the snapshot (and, when `write`, into
     // the state store). Sets `changed` when it found any.
+    // `seen`, when given, receives the ledger rows read.
     boost::asio::awaitable<std::string> reconcile(const place& where, pg::target_session& session,
-                                                  bool& changed, bool write);
+                                                  bool& changed, bool write,
+                                                  std::vector<pg::ledger_entry>* seen = nullptr);
     boost::asio::awaitable<std::string> check_requirements(const target_plan& plan,
                                                            session_map& sessions);
     boost::asio::awaitable<void> execute(const target_plan& plan, session_map& sessions,
                                          target_result& result);
     // Retries lock timeouts, serialization failures and deadlocks (SPEC 3, BFM_RETRY_MAX).
+    // `revert`: the script is the step's down script (down / rollback jobs).
     boost::asio::awaitable<pg::status> apply_with_retries(pg::target_session& session,
                                                           const plan_step& step,
                                                           const std::string& script,
-                                                          const std::string& attempt_id);
+                                                          const std::string& attempt_id,
+                                                          bool revert = false);
+    // Down / rollback (SPEC 3): the target's applied migrations, reverted newest first.
+    boost::asio::awaitable<target_result> run_revert(const std::string& connection,
+                                                     const std::string& schema,
+                                                     const std::vector<const migration*>& selected);
+    // Applied migrations of `where` among `selected`, with the attempts that applied them.
+    boost::asio::awaitable<std::string> applied_here(const place& where,
+                                                     pg::target_session& session,
+                                                     const std::vector<const migration*>& selected,
+                                                     std::vector<applied_migration>& out,
+                                                     std::vector<pg::ledger_entry>& ledger);
+    boost::asio::awaitable<void> execute_revert(const std::vector<const migration*>& order,
+                                                const place& where, pg::target_session& session,
+                                                target_result& result);
     // A `transaction off` migration: resumes after the statements an earlier attempt ran and
     // records each one that succeeds.
     boost::asio::awaitable<pg::status> apply_statements(pg::target_session& session,

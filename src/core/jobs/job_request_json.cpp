@@ -49,8 +49,16 @@ std::string job_request_to_json(const job_request& r) {
         {"executed_by", r.origin.executed_by},
         {"context", r.origin.context_json},
     };
+    json::object revert{
+        {"steps", r.revert.steps},
+        {"to_version", r.revert.to_version},
+        {"migration_ids", strings(r.revert.migration_ids)},
+        {"cascade", r.revert.cascade},
+    };
     json::object o{
         {"v", 1},
+        {"kind", to_string(r.kind)},
+        {"revert", std::move(revert)},
         {"filter", std::move(filter)},
         {"connection", r.connection},
         {"schemas", strings(r.schemas)},
@@ -73,6 +81,15 @@ std::optional<job_request> job_request_from_json(std::string_view text, std::str
             return std::nullopt;
         }
         job_request r;
+        // Requests stored before down/rollback existed have neither field: they are ups.
+        if (auto kind = job_kind_from(text_of(o, "kind"))) r.kind = *kind;
+        if (const auto* rv = o.if_contains("revert")) {
+            const json::object& revert = rv->as_object();
+            r.revert.steps = revert.at("steps").as_int64();
+            r.revert.to_version = text_of(revert, "to_version");
+            r.revert.migration_ids = strings_of(revert.at("migration_ids"));
+            r.revert.cascade = flag_of(revert, "cascade");
+        }
         const json::object& f = o.at("filter").as_object();
         r.filter.backend = text_of(f, "backend");
         r.filter.connection = text_of(f, "connection");
