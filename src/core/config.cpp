@@ -57,6 +57,8 @@ public:
         c.http_address = text("BFM_HTTP_ADDRESS", c.http_address);
         c.api_token = text("BFM_API_TOKEN", "");
         if (c.api_token.empty()) error("BFM_API_TOKEN is required");
+        c.api_tokens_file = text("BFM_API_TOKENS_FILE", "");
+        c.metrics_public = flag("BFM_METRICS_PUBLIC", c.metrics_public);
         c.sfm_path_set = get("BFM_SFM_PATH").has_value();
         c.sfm_path = text("BFM_SFM_PATH", c.sfm_path);
         c.reload_interval = duration("BFM_RELOAD_INTERVAL", c.reload_interval, true);

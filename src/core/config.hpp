@@ -47,7 +47,9 @@ struct app_config {
     std::uint16_t http_port = 7070;        // BFM_HTTP_PORT
     std::string http_address = "0.0.0.0";  // BFM_HTTP_ADDRESS
     std::uint16_t grpc_port = 9090;        // BFM_GRPC_PORT
-    std::string api_token;                 // BFM_API_TOKEN (required)
+    std::string api_token;                 // BFM_API_TOKEN (required): an admin token
+    std::string api_tokens_file;  // BFM_API_TOKENS_FILE: `<role> <token>` lines (net/auth.hpp)
+    bool metrics_public = true;   // BFM_METRICS_PUBLIC: false = /metrics needs a viewer token
     state_config state;
     std::string sfm_path = "./sfm";  // BFM_SFM_PATH
     bool sfm_path_set = false;       // BFM_SFM_PATH given: the disk tree wins over an embedded one
