@@ -12,6 +12,7 @@
 #include "core/job_request.hpp"
 #include "core/jobs/job_service.hpp"
 #include "core/migration_result.hpp"
+#include "core/migration_reads.hpp"
 
 namespace bfm::core {
 
@@ -120,6 +121,28 @@ public:
         std::optional<reindex_error> error;
     };
     virtual boost::asio::awaitable<reindex_outcome> reindex(std::string path) = 0;
+
+    // Reads of one migration (upstream's GET /api/v1/migrations/{id}[/...]). `id`: canonical,
+    // an alias, upstream's `{schema}_{id}` (its schema selects the target), or the exact ID of
+    // a migration whose files are gone but whose state is recorded. Errors: migration_not_found,
+    // schema_conflict (`query.schema` differs from the ID's schema), state_unavailable.
+    virtual boost::asio::awaitable<service_outcome<migration_detail>> get_migration(
+        std::string id, read_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<status_report>> migration_status(
+        std::string id, read_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<applied_report>> migration_applied(
+        std::string id, read_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<history_page>> migration_history(
+        std::string id, read_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<state_page>> migration_executions(
+        std::string id, read_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<history_page>> migration_skipped(
+        std::string id, read_query query) = 0;
+    // Across all migrations, newest first.
+    virtual boost::asio::awaitable<service_outcome<state_page>> recent_executions(
+        read_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<history_page>> recent_skipped(
+        read_query query) = 0;
 };
 
 }  // namespace bfm::core

@@ -10,6 +10,8 @@
 #include "net/handlers.hpp"
 #include "net/job_errors.hpp"
 #include "net/job_routes.hpp"
+#include "net/migration_read_handlers.hpp"
+#include "net/migration_routes.hpp"
 
 namespace bfm::net {
 
@@ -150,6 +152,25 @@ asio::awaitable<stream_reply> router::dispatch(const http_request& request, std:
 
     const route* r = find_route(path);
     if (r == nullptr) {
+        if (std::optional<migration_route_match> read =
+                match_migration_route(request.method(), path)) {
+            if (auto denied = authorize(request)) {
+                out.reply = std::move(*denied);
+                co_return out;
+            }
+            const boost::urls::params_view params = url->params();
+            out.reply = co_await handle_migration_read(service_, *read, params);
+            co_return out;
+        }
+        if (std::string allowed = migration_allowed_methods(path); !allowed.empty()) {
+            out.reply = error_reply(http::status::method_not_allowed,
+                                    "method " + truncate_for_message(request.method_string(), 32)
+                                        + " not allowed on " + truncate_for_message(path, 128)
+                                        + "; allowed: " + allowed,
+                                    "method_not_allowed");
+            out.reply.headers.emplace_back(http::field::allow, std::move(allowed));
+            co_return out;
+        }
         out.reply = error_reply(http::status::not_found,
                                 "not found: " + truncate_for_message(path, 128), "not_found");
         co_return out;

@@ -153,6 +153,16 @@ CREATE TABLE )" + s + R"(bfm_statement_progress (
     // an index led by schema that is a scan of every row, once per target of a fan-out.
     list.push_back({3, "bfm_migrations schema index",
                     "CREATE INDEX bfm_migrations_schema_idx ON " + s + "bfm_migrations (schema)"});
+    // The read endpoints (upstream's executions and skipped lists): when a target's state row
+    // was first written (rows older than this column get their first history row's time), and
+    // the recent skips without a scan of the whole history.
+    list.push_back({4, "bfm_migrations.created_at, bfm_history skip index",
+                    "ALTER TABLE " + s + "bfm_migrations ADD COLUMN created_at timestamptz"
+                    " NOT NULL DEFAULT now(); UPDATE " + s + "bfm_migrations m SET created_at ="
+                    " coalesce((SELECT min(h.started_at) FROM " + s + "bfm_history h"
+                    " WHERE h.migration_id = m.migration_id AND h.connection = m.connection"
+                    " AND h.schema = m.schema), m.updated_at); CREATE INDEX bfm_history_skip_idx"
+                    " ON " + s + "bfm_history (id DESC) WHERE action = 'skip'"});
     return list;
 }
 

@@ -90,6 +90,61 @@ public:
         co_return next_reindex;
     }
 
+    // Migration reads: every call is recorded; `next_read_error`, when set, answers them all.
+    struct read_call {
+        std::string endpoint;
+        std::string id;
+        core::read_query query;
+    };
+    std::vector<read_call> read_calls;
+    std::optional<core::service_error> next_read_error;
+    core::migration_detail next_detail;
+    core::status_report next_status;
+    core::applied_report next_applied;
+    core::history_page next_history;
+    core::state_page next_executions;
+    core::history_page next_skipped;
+
+    template <class T>
+    core::service_outcome<T> read_answer(std::string endpoint, std::string id,
+                                         core::read_query query, const T& value) {
+        read_calls.push_back({std::move(endpoint), std::move(id), std::move(query)});
+        if (next_read_error) return {std::nullopt, next_read_error};
+        return {value, std::nullopt};
+    }
+    boost::asio::awaitable<core::service_outcome<core::migration_detail>> get_migration(
+        std::string id, core::read_query query) override {
+        co_return read_answer("detail", std::move(id), std::move(query), next_detail);
+    }
+    boost::asio::awaitable<core::service_outcome<core::status_report>> migration_status(
+        std::string id, core::read_query query) override {
+        co_return read_answer("status", std::move(id), std::move(query), next_status);
+    }
+    boost::asio::awaitable<core::service_outcome<core::applied_report>> migration_applied(
+        std::string id, core::read_query query) override {
+        co_return read_answer("applied", std::move(id), std::move(query), next_applied);
+    }
+    boost::asio::awaitable<core::service_outcome<core::history_page>> migration_history(
+        std::string id, core::read_query query) override {
+        co_return read_answer("history", std::move(id), std::move(query), next_history);
+    }
+    boost::asio::awaitable<core::service_outcome<core::state_page>> migration_executions(
+        std::string id, core::read_query query) override {
+        co_return read_answer("executions", std::move(id), std::move(query), next_executions);
+    }
+    boost::asio::awaitable<core::service_outcome<core::history_page>> migration_skipped(
+        std::string id, core::read_query query) override {
+        co_return read_answer("skipped", std::move(id), std::move(query), next_skipped);
+    }
+    boost::asio::awaitable<core::service_outcome<core::state_page>> recent_executions(
+        core::read_query query) override {
+        co_return read_answer("recent_executions", "", std::move(query), next_executions);
+    }
+    boost::asio::awaitable<core::service_outcome<core::history_page>> recent_skipped(
+        core::read_query query) override {
+        co_return read_answer("recent_skipped", "", std::move(query), next_skipped);
+    }
+
     boost::asio::awaitable<core::service_outcome<core::job_summary>> submit_job(
         core::job_request request, core::job_options options) override {
         requests.push_back(std::move(request));

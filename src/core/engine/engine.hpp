@@ -47,6 +47,23 @@ public:
     order_batch_result order_batch(const std::string& connection,
                                    const std::vector<std::string>& ids) override;
     boost::asio::awaitable<reindex_outcome> reindex(std::string path) override;
+    // Migration reads: engine_reads.cpp.
+    boost::asio::awaitable<service_outcome<migration_detail>> get_migration(
+        std::string id, read_query query) override;
+    boost::asio::awaitable<service_outcome<status_report>> migration_status(
+        std::string id, read_query query) override;
+    boost::asio::awaitable<service_outcome<applied_report>> migration_applied(
+        std::string id, read_query query) override;
+    boost::asio::awaitable<service_outcome<history_page>> migration_history(
+        std::string id, read_query query) override;
+    boost::asio::awaitable<service_outcome<state_page>> migration_executions(
+        std::string id, read_query query) override;
+    boost::asio::awaitable<service_outcome<history_page>> migration_skipped(
+        std::string id, read_query query) override;
+    boost::asio::awaitable<service_outcome<state_page>> recent_executions(
+        read_query query) override;
+    boost::asio::awaitable<service_outcome<history_page>> recent_skipped(
+        read_query query) override;
 
     boost::asio::awaitable<service_outcome<job_summary>> submit_job(job_request request,
                                                                     job_options options) override;
