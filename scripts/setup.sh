@@ -21,8 +21,8 @@ PACKAGES=(
   libpq-dev libmariadb-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev libssl-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # tests and benchmarks (grpc-proto: the reflection and health protos of the gRPC e2e probe)
+  libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
   clang-14 libclang-rt-14-dev
   # servers and clients used by scripts/test.sh and scripts/run.sh

@@ -22,6 +22,7 @@
 #include "core/engine/engine.hpp"
 #include "core/loader.hpp"
 #include "core/tree_fingerprint.hpp"
+#include "net/grpc/grpc_server.hpp"
 #include "net/http_server.hpp"
 
 namespace asio = boost::asio;
@@ -144,6 +145,7 @@ int serve() {
     asio::io_context ioc(1);
     bfm::core::engine engine(ioc.get_executor(), config, registry, source);
     bfm::net::http_server server(ioc, config, engine);
+    bfm::net::grpc_server grpc(ioc, config, engine);
     int exit_code = exit_ok;
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -173,10 +175,15 @@ int serve() {
             }
             try {
                 server.listen();
+                grpc.listen();
             } catch (const std::exception& e) {
                 spdlog::critical("{}", e.what());
                 exit_code = exit_failure;
                 signals.cancel();
+                hangup.cancel();
+                watcher.cancel();
+                server.stop();
+                grpc.shutdown(std::chrono::milliseconds(0), [] {});
                 engine.shutdown();
             }
         },
@@ -192,6 +199,8 @@ int serve() {
         hangup.cancel();
         watcher.cancel();
         server.stop();
+        // gRPC calls in flight get the same grace; streams end at once (DESIGN: shutdown order).
+        grpc.shutdown(config.shutdown_grace, [] {});
         // Running targets finish within BFM_SHUTDOWN_GRACE; the rest go back to the queue.
         asio::co_spawn(
             ioc,

@@ -61,6 +61,7 @@ std::map<std::string, std::string> server_env(unsigned short port) {
     const auto p = bfm::test::pg_params(state_db);
     std::map<std::string, std::string> env{
         {"BFM_HTTP_PORT", std::to_string(port)},
+        {"BFM_GRPC_PORT", std::to_string(bfm::test::free_port())},
         {"BFM_HTTP_ADDRESS", "127.0.0.1"},
         {"BFM_API_TOKEN", token},
         {"BFM_SFM_PATH", sfm_path},
