@@ -12,12 +12,22 @@ std::string_view to_string(job_kind k) {
         case job_kind::up: return "up";
         case job_kind::down: return "down";
         case job_kind::rollback: return "rollback";
+        case job_kind::baseline: return "baseline";
+        case job_kind::force: return "force";
+        case job_kind::repair: return "repair";
     }
     return "up";
 }
 
+bool is_revert(job_kind k) { return k == job_kind::down || k == job_kind::rollback; }
+
+bool is_operator_fix(job_kind k) {
+    return k == job_kind::baseline || k == job_kind::force || k == job_kind::repair;
+}
+
 std::optional<job_kind> job_kind_from(std::string_view text) {
-    for (auto k : {job_kind::up, job_kind::down, job_kind::rollback}) {
+    for (auto k : {job_kind::up, job_kind::down, job_kind::rollback, job_kind::baseline,
+                   job_kind::force, job_kind::repair}) {
         if (to_string(k) == text) return k;
     }
     return std::nullopt;

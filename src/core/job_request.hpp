@@ -41,8 +41,11 @@ struct raw_up_request {
 
 // What a job does to each target (SPEC 3, 6). `down` and `rollback` revert applied migrations
 // the same way; they differ in how they are asked for (a count or version, or named IDs) and in
-// the action recorded in history.
-enum class job_kind { up, down, rollback };
+// the action recorded in history. `baseline`, `force` and `repair` are operator fixes: they
+// change recorded state only, never run SQL on the target.
+enum class job_kind { up, down, rollback, baseline, force, repair };
+bool is_revert(job_kind k);
+bool is_operator_fix(job_kind k);
 std::string_view to_string(job_kind k);
 std::optional<job_kind> job_kind_from(std::string_view text);
 
@@ -55,9 +58,18 @@ struct revert_spec {
     bool cascade = false;  // also revert the applied migrations that depend on them
 };
 
+// An operator fix (SPEC 3), per target; the reason goes to history with every row it writes.
+struct fix_spec {
+    std::string to_version;    // baseline: every selected migration up to this version applied
+    std::string migration_id;  // force: this migration (canonical ID) ...
+    std::string status;        // force: ... gets this state: applied|pending|failed|rolled_back
+    std::string reason;        // required for every fix
+};
+
 struct job_request {
     job_kind kind = job_kind::up;
     revert_spec revert;  // down / rollback only
+    fix_spec fix;        // baseline / force / repair only
     target_filter filter;    // includes filter.connection == connection
     std::string connection;  // the configured connection to run on
     // Run schemas. Empty means "each selected migration in its declared schema, or the

@@ -25,8 +25,8 @@ std::optional<body_error> read_kind(const json::value& v, core::job_kind& kind) 
     if (!parsed) {
         return body_error{"unsupported_kind",
                           "kind \"" + truncate_for_message(v.get_string(), 64)
-                              + "\" is not supported; a job is of kind \"up\", \"down\" or "
-                                "\"rollback\"",
+                              + "\" is not supported; a job is of kind \"up\", \"down\", \"rollback\", "
+                                "\"baseline\", \"force\" or \"repair\"",
                           "kind"};
     }
     kind = *parsed;
@@ -115,13 +115,13 @@ std::optional<body_error> read_max_failures(const json::value& v, core::job_opti
 
 std::optional<body_error> take_revert_fields(json::object& fields, core::job_kind kind,
                                              core::revert_spec& spec) {
-    const bool revert = kind != core::job_kind::up;
+    const bool revert = core::is_revert(kind);
     for (const char* name : {"steps", "to_version", "migration_id", "migration_ids", "cascade"}) {
         const json::value* v = fields.if_contains(name);
         if (!revert && v != nullptr && !v->is_null()) {
             return body_error{"unknown_field",
                               std::string("field \"") + name
-                                  + "\" is for down and rollback jobs, not for kind \"up\"",
+                                  + "\" is for down and rollback jobs, not for kind \"" + std::string(core::to_string(kind)) + "\"",
                               name};
         }
     }
@@ -150,6 +150,65 @@ std::optional<body_error> take_revert_fields(json::object& fields, core::job_kin
         }
     }
     for (const char* name : {"steps", "to_version", "migration_id", "migration_ids", "cascade"}) {
+        fields.erase(name);
+    }
+    return std::nullopt;
+}
+
+std::optional<body_error> take_fix_fields(json::object& fields, core::job_kind kind,
+                                          core::fix_spec& fix) {
+    auto text = [&](const char* name, std::string& out) -> std::optional<body_error> {
+        const json::value* v = fields.if_contains(name);
+        if (v == nullptr || v->is_null()) return std::nullopt;
+        if (!v->is_string()) return type_error(name, "a string");
+        out = std::string(v->get_string());
+        return std::nullopt;
+    };
+    std::optional<body_error> e = text("reason", fix.reason);
+    if (!e) e = text("to_version", fix.to_version);
+    if (!e) e = text("migration_id", fix.migration_id);
+    if (!e) e = text("status", fix.status);
+    if (e) return e;
+    const std::string kind_name(core::to_string(kind));
+    auto missing = [&](const char* name, const std::string& what) {
+        return body_error{"missing_field", "a " + kind_name + " needs " + what, name};
+    };
+    auto not_for = [&](const char* name) {
+        return body_error{"unknown_field",
+                          std::string("field \"") + name + "\" is not used by a " + kind_name, name};
+    };
+    if (fix.reason.find_first_not_of(" \t") == std::string::npos) {
+        return missing("reason", "a \"reason\", recorded in history");
+    }
+    if (fix.reason.size() > 1000) {
+        return body_error{"invalid_value", "field \"reason\" is longer than 1000 bytes", "reason"};
+    }
+    const bool digits = !fix.to_version.empty() && fix.to_version.size() <= 20
+                        && fix.to_version.find_first_not_of("0123456789") == std::string::npos;
+    if (kind == core::job_kind::baseline && !digits) {
+        return fix.to_version.empty() ? missing("to_version", "\"to_version\" (digits)")
+                                      : type_error("to_version", "a version number (digits)");
+    }
+    if (kind != core::job_kind::baseline && !fix.to_version.empty()) return not_for("to_version");
+    if (kind == core::job_kind::force) {
+        if (fix.migration_id.empty()) return missing("migration_id", "\"migration_id\"");
+        if (fix.status != "applied" && fix.status != "pending" && fix.status != "failed"
+            && fix.status != "rolled_back") {
+            return body_error{"invalid_value",
+                              "field \"status\" must be applied, pending, failed or rolled_back",
+                              "status"};
+        }
+    } else {
+        if (!fix.migration_id.empty()) return not_for("migration_id");
+        if (!fix.status.empty()) return not_for("status");
+    }
+    for (const char* name : {"steps", "migration_ids", "cascade"}) {
+        if (const auto* v = fields.if_contains(name); v != nullptr && !v->is_null()) {
+            return not_for(name);
+        }
+    }
+    for (const char* name : {"reason", "to_version", "migration_id", "status", "steps",
+                             "migration_ids", "cascade"}) {
         fields.erase(name);
     }
     return std::nullopt;
@@ -185,7 +244,11 @@ job_body_result parse_job_body(std::string_view body) {
             out.error = read_max_failures(*v, out.options);
         }
     }
-    if (!out.error) out.error = take_revert_fields(fields, out.kind, out.revert);
+    if (!out.error) {
+        out.error = core::is_operator_fix(out.kind)
+                        ? take_fix_fields(fields, out.kind, out.fix)
+                        : take_revert_fields(fields, out.kind, out.revert);
+    }
     if (out.error) return out;
     fields.erase("kind");
     fields.erase("on_error");

@@ -45,6 +45,7 @@ asio::awaitable<json_reply> handle_submit_job(core::migration_service& service,
     }
     normalised.request->kind = parsed.kind;
     normalised.request->revert = std::move(parsed.revert);
+    normalised.request->fix = std::move(parsed.fix);
     core::service_outcome<core::job_summary> outcome =
         co_await service.submit_job(std::move(*normalised.request), parsed.options);
     if (outcome.error) co_return job_service_error(*outcome.error);

@@ -4,6 +4,7 @@
 #include <boost/url/pct_string_view.hpp>
 
 #include "net/job_request_json.hpp"
+#include "net/migrate_request_json.hpp"
 #include "net/migrate_response_json.hpp"
 #include "net/revert_routes.hpp"
 
@@ -16,7 +17,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view migrations_prefix = "/api/v1/migrations/";
-constexpr std::string_view rollback_suffix = "/rollback";
 
 core::execution_origin http_origin(std::string_view endpoint) {
     core::execution_origin origin;
@@ -147,16 +147,22 @@ asio::awaitable<std::optional<json_reply>> run_revert(core::migration_service& s
 
 std::optional<revert_route_match> match_revert_route(std::string_view path) {
     if (path == "/api/v1/migrations/down") return revert_route_match{revert_endpoint::down, {}};
-    if (path.size() <= migrations_prefix.size() + rollback_suffix.size()
-        || path.substr(0, migrations_prefix.size()) != migrations_prefix
-        || path.substr(path.size() - rollback_suffix.size()) != rollback_suffix) {
+    if (path == "/api/v1/migrations/baseline") {
+        return revert_route_match{revert_endpoint::baseline, {}};
+    }
+    if (path == "/api/v1/migrations/repair") return revert_route_match{revert_endpoint::repair, {}};
+    if (path.substr(0, migrations_prefix.size()) != migrations_prefix) return std::nullopt;
+    const std::string_view rest = path.substr(migrations_prefix.size());
+    const auto slash = rest.find('/');
+    if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
+    const std::string_view action = rest.substr(slash + 1);
+    revert_route_match match{revert_endpoint::rollback, {}};
+    if (action == "force") {
+        match.endpoint = revert_endpoint::force;
+    } else if (action != "rollback") {
         return std::nullopt;
     }
-    const std::string_view segment = path.substr(
-        migrations_prefix.size(), path.size() - migrations_prefix.size() - rollback_suffix.size());
-    if (segment.find('/') != std::string_view::npos) return std::nullopt;
-    revert_route_match match{revert_endpoint::rollback, {}};
-    if (auto pct = boost::urls::make_pct_string_view(segment)) {
+    if (auto pct = boost::urls::make_pct_string_view(rest.substr(0, slash))) {
         const auto decoded = **pct;
         match.id.assign(decoded.begin(), decoded.end());
     }
@@ -167,11 +173,9 @@ asio::awaitable<json_reply> handle_migrations_down(core::migration_service& serv
                                                    std::string_view body) {
     json::object fields;
     core::raw_up_request raw;
-    std::string migration_id;
     core::revert_spec spec;
     bool ignored = false;  // upstream's ignore_dependencies: accepted, no meaning for a down
     std::optional<body_error> e = parse_object(body, fields);
-    if (!e) e = take_string(fields, "migration_id", migration_id);
     if (!e) e = take_schemas(fields, raw.schemas);
     if (!e) e = take_string(fields, "schema", raw.schema);
     if (!e) e = take_string(fields, "connection", raw.connection);
@@ -179,26 +183,24 @@ asio::awaitable<json_reply> handle_migrations_down(core::migration_service& serv
     if (!e) e = take_bool(fields, "ignore_dependencies", ignored);
     if (!e) e = take_revert_fields(fields, core::job_kind::down, spec);
     if (!e) e = no_unknown_fields(fields);
-    if (!e && migration_id.empty() && spec.migration_ids.empty() && spec.steps == 0
-        && spec.to_version.empty()) {
-        e = body_error{"missing_field", "field \"migration_id\" is required (or steps/to_version)",
-                       "migration_id"};
-    }
     if (e) co_return bad_request(*e);
-    if (!migration_id.empty()) {
-        auto m = service.resolve_migration(migration_id);
-        if (!m) co_return unknown_migration(migration_id);
+    // Named migrations (upstream: one migration_id) decide the connection and default schemas.
+    for (auto& id : spec.migration_ids) {
+        auto m = service.resolve_migration(id);
+        if (!m) co_return unknown_migration(id);
         if (!raw.connection.empty() && raw.connection != m->connection) {
             co_return bad_request(body_error{"invalid_migration",
-                                             m->id + " belongs to connection " + m->connection,
+                                             m->id + " belongs to connection " + m->connection
+                                                 + ", not " + raw.connection,
                                              "connection"});
         }
         raw.connection = m->connection;
         if (raw.schema.empty()) {
             if (auto missing = default_schemas(*m, raw.schemas)) co_return bad_request(*missing);
         }
-        spec.migration_ids.assign(1, m->id);
-    } else if (raw.connection.empty()) {
+        id = m->id;
+    }
+    if (raw.connection.empty()) {
         co_return bad_request(body_error{
             "missing_field", "a down by steps or to_version needs \"connection\"", "connection"});
     }
@@ -269,6 +271,62 @@ asio::awaitable<json_reply> handle_rollback(core::migration_service& service, st
                           {"skipped", std::move(skipped)},
                           {"errors", std::move(errors)}};
     co_return json_reply{http::status::ok, std::move(body_out), {}};
+}
+
+asio::awaitable<json_reply> handle_operator_fix(core::migration_service& service,
+                                                core::job_kind kind, std::string_view id,
+                                                std::string_view body) {
+    json::object fields;
+    core::fix_spec fix;
+    std::optional<body_error> e = parse_object(body, fields);
+    if (!e && kind == core::job_kind::force) {
+        if (fields.contains("migration_id")) {
+            e = body_error{"unknown_field", "the migration to force is the one in the path",
+                           "migration_id"};
+        }
+        fix.migration_id = std::string(id);
+    }
+    if (!e) e = take_fix_fields(fields, kind, fix);
+    if (e) co_return bad_request(*e);
+    core::raw_up_request raw;
+    if (kind == core::job_kind::force) {
+        if (!e) e = take_schemas(fields, raw.schemas);
+        if (!e) e = no_unknown_fields(fields);
+        if (e) co_return bad_request(*e);
+        auto m = service.resolve_migration(id);
+        if (!m) co_return unknown_migration(id);
+        if (auto missing = default_schemas(*m, raw.schemas)) co_return bad_request(*missing);
+        raw.connection = m->connection;
+        fix.migration_id = m->id;
+    } else {
+        migrate_body_result parsed =
+            parse_migrate_body(json::serialize(fields), migrate_body_kind::migrations_up);
+        if (parsed.error) co_return bad_request(*parsed.error);
+        if (parsed.request->dry_run) {
+            co_return bad_request(body_error{"invalid_field", "an operator fix has no dry run",
+                                             "dry_run"});
+        }
+        raw = std::move(*parsed.request);
+    }
+    const std::string endpoint =
+        kind == core::job_kind::force ? "/api/v1/migrations/" + fix.migration_id + "/force"
+                                      : "/api/v1/migrations/" + std::string(core::to_string(kind));
+    core::normalise_result normalised =
+        core::normalise_request(raw, service.config(), http_origin(endpoint));
+    if (normalised.error) {
+        const core::request_error& re = *normalised.error;
+        co_return error_reply(http::status::bad_request, re.message, re.code, re.field);
+    }
+    normalised.request->kind = kind;
+    normalised.request->fix = std::move(fix);
+    auto outcome = co_await service.migrate_up(std::move(*normalised.request));
+    if (outcome.error) {
+        const auto status = outcome.error->code == "unknown_migration" ? http::status::not_found
+                                                                       : http::status::service_unavailable;
+        co_return error_reply(status, outcome.error->message, outcome.error->code);
+    }
+    if (!outcome.value) throw std::logic_error("migrate_up returned neither a value nor an error");
+    co_return migrate_reply(*outcome.value);
 }
 
 }  // namespace bfm::net

@@ -1,7 +1,8 @@
-// Down and rollback through the engine (SPEC 3) on a real PostgreSQL target and state database:
-// reverse order, dependents refused or cascaded, state `rolled_back` so that a later up applies
-// again, a failed revert leaves `applied`, and a revert whose state write was lost is
-// reconciled from the target's ledger.
+// Down, rollback and the operator fixes through the engine (SPEC 3) on a real PostgreSQL target
+// and state database: reverse order, dependents refused or cascaded, state `rolled_back` so that
+// a later up applies again, a failed revert leaves `applied`, a revert whose state write was
+// lost is reconciled from the target's ledger; baseline, force and repair change recorded
+// state only, with their reason in history.
 
 #include <gtest/gtest.h>
 
@@ -54,7 +55,7 @@ protected:
         config.connections.push_back(core);
     }
 
-    void start(std::vector<bfm::core::source_file> tree = files) {
+    void start(std::vector<bfm::core::source_file> tree = files, bool apply = true) {
         auto loaded = bfm::core::load_migrations(tree);
         ASSERT_TRUE(loaded.ok()) << loaded.errors.front().to_string();
         engine = std::make_unique<bfm::core::engine>(
@@ -62,8 +63,22 @@ protected:
             std::make_shared<const bfm::core::registry>(std::move(loaded.migrations)));
         auto st = run_sync(ioc, engine->initialize());
         ASSERT_TRUE(st) << st.error().to_string();
+        if (!apply) return;
         auto up = run(request(job_kind::up));
         ASSERT_TRUE(up.success()) << up.targets.at(0).error;
+    }
+
+    bfm::core::job_request fix(job_kind kind, std::string reason = "ticket OPS-42") {
+        auto r = request(kind);
+        r.fix.reason = std::move(reason);
+        return r;
+    }
+
+    std::string last_history(const std::string& id) {
+        return exec_sql(state_db, "SELECT action || ':' || status || ':' ||"
+                                  " coalesce(execution_context->>'reason', '') FROM bfm_history"
+                                  " WHERE schema = 'cli_a' AND migration_id = '" + id
+                                      + "' ORDER BY id DESC LIMIT 1");
     }
 
     bfm::core::job_request request(job_kind kind) {
@@ -208,6 +223,64 @@ TEST_F(EngineRevert, ADryRunDownShowsWhatWouldBeRevertedAndChangesNothing) {
                                      {name_id, migration_outcome::would_roll_back}}));
     EXPECT_EQ(table_exists("tags"), "t");
     EXPECT_EQ(state_of(tags_id), "applied");
+}
+
+TEST_F(EngineRevert, BaselineMarksMigrationsUpToAVersionAppliedWithoutRunningThem) {
+    start(files, false);
+    auto baseline = fix(job_kind::baseline);
+    baseline.fix.to_version = "2";
+    auto marked = run(baseline);
+    ASSERT_TRUE(marked.success()) << marked.targets.at(0).error;
+    EXPECT_EQ(marked.targets.at(0).migrations.size(), 2u);
+    EXPECT_EQ(state_of(items_id), "applied");
+    EXPECT_EQ(state_of(name_id), "applied");
+    EXPECT_EQ(state_of(tags_id), "");
+    EXPECT_EQ(table_exists("items"), "f") << "a baseline runs nothing";
+    EXPECT_EQ(last_history(items_id), "baseline:applied:ticket OPS-42");
+
+    exec_sql(app_db, "CREATE SCHEMA cli_a; CREATE TABLE cli_a.items (id int PRIMARY KEY, name text)");
+    auto up = run(request(job_kind::up));
+    ASSERT_TRUE(up.success()) << up.targets.at(0).error;
+    EXPECT_EQ(outcomes(up), (std::vector<std::pair<std::string, migration_outcome>>{
+                                {items_id, migration_outcome::skipped},
+                                {name_id, migration_outcome::skipped},
+                                {tags_id, migration_outcome::applied}}));
+}
+
+TEST_F(EngineRevert, ForceSetsOneMigrationsStateAndRecordsWhy) {
+    start();
+    auto force = fix(job_kind::force, "restored from backup");
+    force.fix.migration_id = tags_id;
+    force.fix.status = "failed";
+    ASSERT_TRUE(run(force).success());
+    EXPECT_EQ(state_of(tags_id), "failed");
+    EXPECT_EQ(state_of(items_id), "applied");
+    EXPECT_EQ(last_history(tags_id), "force:failed:restored from backup");
+    EXPECT_EQ(table_exists("tags"), "t") << "a force runs nothing";
+}
+
+TEST_F(EngineRevert, RepairClearsFailuresAndAcceptsChangedFiles) {
+    start();
+    // As if tags had failed, and items' file had been edited after it was applied.
+    exec_sql(state_db, "UPDATE bfm_migrations SET status = 'failed' WHERE migration_id = '"
+                           + tags_id + "'");
+    exec_sql(app_db, "DROP TABLE cli_a.tags");
+    exec_sql(state_db, "UPDATE bfm_migrations SET checksum = 'v1:before-the-edit'"
+                       " WHERE migration_id = '" + items_id + "'");
+    auto refused = run(request(job_kind::up));
+    EXPECT_FALSE(refused.success()) << "an applied migration whose file changed is refused";
+
+    auto repaired = run(fix(job_kind::repair));
+    ASSERT_TRUE(repaired.success()) << repaired.targets.at(0).error;
+    EXPECT_EQ(state_of(tags_id), "pending");
+    EXPECT_EQ(last_history(tags_id), "repair:pending:ticket OPS-42");
+    EXPECT_EQ(last_history(items_id), "repair:applied:ticket OPS-42");
+    EXPECT_NE(exec_sql(state_db, "SELECT checksum FROM bfm_migrations WHERE migration_id = '"
+                                     + items_id + "'"),
+              "v1:before-the-edit");
+    auto after = run(request(job_kind::up));
+    ASSERT_TRUE(after.success()) << after.targets.at(0).error;
+    EXPECT_EQ(outcomes(after).back(), std::make_pair(tags_id, migration_outcome::applied));
 }
 
 }  // namespace

@@ -192,4 +192,48 @@ TEST_F(HttpRevert, JobsOfKindDownAndRollbackCarryTheirRevertSpec) {
               http::status::bad_request);
 }
 
+TEST_F(HttpRevert, OperatorFixesCarryTheirReason) {
+    auto baseline = post("/api/v1/migrations/baseline",
+                         R"({"connection":"organization","schemas":["cli_a"],"to_version":"20250101",)"
+                         R"("reason":"imported from Flyway"})");
+    ASSERT_EQ(baseline.result(), http::status::ok) << baseline.body();
+    ASSERT_EQ(service_.requests.size(), 1u);
+    EXPECT_EQ(service_.requests.back().kind, job_kind::baseline);
+    EXPECT_EQ(service_.requests.back().fix.to_version, "20250101");
+    EXPECT_EQ(service_.requests.back().fix.reason, "imported from Flyway");
+
+    auto force = post("/api/v1/migrations/" + fixed_id + "/force",
+                      R"({"status":"rolled_back","reason":"dropped by hand"})");
+    ASSERT_EQ(force.result(), http::status::ok) << force.body();
+    EXPECT_EQ(service_.requests.back().kind, job_kind::force);
+    EXPECT_EQ(service_.requests.back().fix.migration_id, fixed_id);
+    EXPECT_EQ(service_.requests.back().fix.status, "rolled_back");
+    EXPECT_EQ(service_.requests.back().schemas, std::vector<std::string>{"core"});
+
+    auto repair = post("/api/v1/migrations/repair",
+                       R"({"connection":"organization","environment":"dev","reason":"INC-7"})");
+    ASSERT_EQ(repair.result(), http::status::ok) << repair.body();
+    EXPECT_EQ(service_.requests.back().kind, job_kind::repair);
+    EXPECT_EQ(service_.requests.back().schemas, std::vector<std::string>{"cli_dev"});
+}
+
+TEST_F(HttpRevert, OperatorFixesRefuseBadInput) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"/api/v1/migrations/baseline", R"({"connection":"organization","schemas":["cli_a"],"to_version":"1"})"},
+        {"/api/v1/migrations/baseline", R"({"connection":"organization","schemas":["cli_a"],"reason":"x"})"},
+        {"/api/v1/migrations/baseline", R"({"connection":"organization","schemas":["cli_a"],"to_version":"1","reason":"x","dry_run":true})"},
+        {"/api/v1/migrations/repair", R"({"connection":"organization","schemas":["cli_a"],"reason":" "})"},
+        {"/api/v1/migrations/repair", R"({"connection":"organization","schemas":["cli_a"],"reason":"x","status":"applied"})"},
+        {"/api/v1/migrations/" + fixed_id + "/force", R"({"status":"done","reason":"x"})"},
+        {"/api/v1/migrations/" + fixed_id + "/force", R"({"status":"applied"})"},
+        {"/api/v1/migrations/" + fixed_id + "/force", R"({"status":"applied","reason":"x","steps":1})"},
+    };
+    for (const auto& [path, body] : cases) {
+        EXPECT_EQ(post(path, body).result(), http::status::bad_request) << path << " " << body;
+    }
+    EXPECT_EQ(post("/api/v1/migrations/unknown/force", R"({"status":"applied","reason":"x"})").result(),
+              http::status::not_found);
+    EXPECT_TRUE(service_.requests.empty());
+}
+
 }  // namespace

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 #include <random>
 #include <set>
 
@@ -125,7 +126,8 @@ target_plan target_runner::make_plan(const std::string& connection, const std::s
 asio::awaitable<target_result> target_runner::run(const std::string& connection,
                                                   const std::string& schema,
                                                   const std::vector<const migration*>& selected) {
-    if (request_.kind != job_kind::up) co_return co_await run_revert(connection, schema, selected);
+    if (is_revert(request_.kind)) co_return co_await run_revert(connection, schema, selected);
+    if (is_operator_fix(request_.kind)) co_return co_await run_fix(connection, schema, selected);
     target_result result;
     result.connection = connection;
     result.schema = schema;
@@ -697,6 +699,118 @@ asio::awaitable<void> target_runner::execute_revert(const std::vector<const migr
         if (!reverted || !record_error.empty()) break;
     }
     if (auto problem = co_await flush_records(unrecorded); !problem.empty()) result.error = problem;
+}
+
+namespace {
+
+// The request's origin context with the operator's reason added (history execution_context).
+std::string context_with_reason(const std::string& context_json, const std::string& reason) {
+    boost::system::error_code ec;
+    boost::json::value context = boost::json::parse(context_json, ec);
+    if (ec || !context.is_object()) context = boost::json::object();
+    context.as_object()["reason"] = reason;
+    return boost::json::serialize(context);
+}
+
+// What an operator fix changes on one target: (migration, new status).
+std::vector<std::pair<const migration*, std::string>> fix_changes(
+    const job_request& request, const registry& reg, const std::vector<const migration*>& selected,
+    const std::map<std::string, state::migration_state>& recorded) {
+    std::vector<std::pair<const migration*, std::string>> out;
+    auto state_of = [&](const migration* m) -> const state::migration_state* {
+        auto it = recorded.find(m->id);
+        return it == recorded.end() ? nullptr : &it->second;
+    };
+    const fix_spec& fix = request.fix;
+    if (request.kind == job_kind::force) {
+        if (const migration* m = reg.find(fix.migration_id)) {
+            const auto* st = state_of(m);
+            if (st == nullptr || st->status != fix.status || st->checksum != m->checksum) {
+                out.emplace_back(m, fix.status);
+            }
+        }
+        return out;
+    }
+    const std::uint64_t up_to =
+        request.kind == job_kind::baseline ? std::stoull(fix.to_version) : 0;
+    for (const migration* m : selected) {
+        const auto* st = state_of(m);
+        if (request.kind == job_kind::baseline) {
+            if (m->version_number <= up_to && (st == nullptr || st->status != "applied")) {
+                out.emplace_back(m, "applied");
+            }
+        } else if (st != nullptr && st->status == "failed") {  // repair
+            out.emplace_back(m, "pending");
+        } else if (st != nullptr && st->status == "applied" && st->checksum != m->checksum) {
+            out.emplace_back(m, "applied");  // the file changed since: accept its checksum
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+asio::awaitable<target_result> target_runner::run_fix(const std::string& connection,
+                                                      const std::string& schema,
+                                                      const std::vector<const migration*>& selected) {
+    target_result result;
+    result.connection = connection;
+    result.schema = schema;
+    const place own(connection, schema);
+    // The target's lease keeps any run of it from racing the fix; no session is opened: a fix
+    // changes recorded state only.
+    if (hooks_.locks != nullptr && !request_.dry_run) {
+        auto lease = co_await hooks_.locks->acquire(connection, schema, hooks_.job_id,
+                                                    hooks_.control);
+        if (!lease) {
+            result.error = connection + "/" + schema + ": " + lease.error().to_string();
+            co_return result;
+        }
+        leases_.emplace(own, *lease);
+    }
+    auto rows = co_await store_.load_schemas(std::vector<std::string>(1, schema));
+    if (!rows) {
+        result.error = "reading state failed: " + rows.error().to_string();
+    } else {
+        static const std::map<std::string, state::migration_state> none;
+        const auto found = rows->find({connection, schema});
+        const auto changes = fix_changes(request_, registry_, selected,
+                                         found == rows->end() ? none : found->second);
+        std::vector<state::attempt_record> records;
+        const auto now = std::chrono::system_clock::now();
+        for (const auto& [m, status] : changes) {
+            state::attempt_record rec;
+            rec.attempt_id = make_uuid_v7();
+            rec.migration = m;
+            rec.connection = connection;
+            rec.schema = schema;
+            rec.action = std::string(to_string(request_.kind));
+            rec.status = status;
+            rec.started_at = rec.finished_at = now;
+            rec.origin = request_.origin;
+            rec.origin.context_json = context_with_reason(request_.origin.context_json,
+                                                          request_.fix.reason);
+            rec.job_id = hooks_.job_id;
+            rec.fence_token = lease_token(own);
+            migration_result r;
+            r.migration_id = m->id;
+            r.outcome = request_.dry_run ? migration_outcome::would_apply : migration_outcome::applied;
+            result.migrations.push_back(std::move(r));
+            if (request_.dry_run) continue;
+            records.push_back(std::move(rec));
+            spdlog::warn("{}{} on {}/{}: {} set to {} (reason: {})", log_prefix_, to_string(request_.kind),
+                         connection, schema, m->id, status, request_.fix.reason);
+        }
+        if (records.empty()) {
+            // a dry run, or nothing to change
+        } else if (auto problem = co_await flush_records(records); !problem.empty()) {
+            result.error = problem;
+            for (auto& r : result.migrations) r.outcome = migration_outcome::failed;
+        }
+    }
+    session_map no_sessions;
+    co_await close_all(no_sessions);
+    co_return result;
 }
 
 }  // namespace bfm::core

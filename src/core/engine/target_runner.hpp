@@ -94,6 +94,10 @@ private:
                                                      const std::vector<const migration*>& selected,
                                                      std::vector<applied_migration>& out,
                                                      std::vector<pg::ledger_entry>& ledger);
+    // Baseline / force / repair (SPEC 3): recorded state only, under the target's lease.
+    boost::asio::awaitable<target_result> run_fix(const std::string& connection,
+                                                  const std::string& schema,
+                                                  const std::vector<const migration*>& selected);
     boost::asio::awaitable<void> execute_revert(const std::vector<const migration*>& order,
                                                 const place& where, pg::target_session& session,
                                                 target_result& result);

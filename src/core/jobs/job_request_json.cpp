@@ -55,10 +55,17 @@ std::string job_request_to_json(const job_request& r) {
         {"migration_ids", strings(r.revert.migration_ids)},
         {"cascade", r.revert.cascade},
     };
+    json::object fix{
+        {"to_version", r.fix.to_version},
+        {"migration_id", r.fix.migration_id},
+        {"status", r.fix.status},
+        {"reason", r.fix.reason},
+    };
     json::object o{
         {"v", 1},
         {"kind", to_string(r.kind)},
         {"revert", std::move(revert)},
+        {"fix", std::move(fix)},
         {"filter", std::move(filter)},
         {"connection", r.connection},
         {"schemas", strings(r.schemas)},
@@ -89,6 +96,13 @@ std::optional<job_request> job_request_from_json(std::string_view text, std::str
             r.revert.to_version = text_of(revert, "to_version");
             r.revert.migration_ids = strings_of(revert.at("migration_ids"));
             r.revert.cascade = flag_of(revert, "cascade");
+        }
+        if (const auto* fx = o.if_contains("fix")) {
+            const json::object& fix = fx->as_object();
+            r.fix.to_version = text_of(fix, "to_version");
+            r.fix.migration_id = text_of(fix, "migration_id");
+            r.fix.status = text_of(fix, "status");
+            r.fix.reason = text_of(fix, "reason");
         }
         const json::object& f = o.at("filter").as_object();
         r.filter.backend = text_of(f, "backend");
