@@ -22,6 +22,7 @@
 #include "core/engine/engine.hpp"
 #include "core/loader.hpp"
 #include "core/tree_fingerprint.hpp"
+#include "net/auth.hpp"
 #include "net/grpc/grpc_server.hpp"
 #include "net/http_server.hpp"
 
@@ -114,6 +115,15 @@ int serve() {
     }
     const bfm::core::app_config config = std::move(parsed.config);
     setup_logging(config);
+    // The tokens file is checked here so that a bad one stops start-up with its line named
+    // (the HTTP and gRPC servers load the same table).
+    const bfm::net::token_table_result tokens = bfm::net::load_token_table(config);
+    for (const auto& w : tokens.warnings) spdlog::warn("{}", w);
+    if (!tokens.ok()) {
+        for (const auto& e : tokens.errors) spdlog::critical("configuration: {}", e);
+        return exit_usage;
+    }
+    spdlog::info("{} API token(s) configured", tokens.table.size());
 
     // Files on disk win only when BFM_SFM_PATH is set; otherwise an embedded tree, if any.
     bfm::core::registry_source source;

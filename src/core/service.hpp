@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fleet_types.hpp"
 #include "core/job_request.hpp"
 #include "core/jobs/job_service.hpp"
 #include "core/migration_result.hpp"
@@ -99,15 +100,29 @@ struct order_batch_result {
     std::optional<service_error> error;    // unknown_migration | wrong_connection | dependency_error
 };
 
+// A migration as the registry knows it, for endpoints that name one (`/migrations/{id}/...`).
+struct migration_ref {
+    std::string id;          // canonical
+    std::string connection;
+    std::string schema;      // declared schema; empty for a dynamic migration
+    std::string id_schema;   // the schema of an upstream `{schema}_{id}` form, else empty
+    bool has_down = false;
+};
+
 // Jobs (SPEC 6) come from job_service; the synchronous migrate_up is a job that is awaited.
 class migration_service : public job_service {
 public:
     virtual ~migration_service() = default;
     virtual const app_config& config() const = 0;
+    // Runs a request of any kind (up, down, rollback) as a job and awaits it; dry runs are
+    // planned without a job.
     virtual boost::asio::awaitable<service_outcome<run_result>> migrate_up(job_request request) = 0;
     virtual boost::asio::awaitable<service_outcome<list_page>> list_migrations(
         list_query query) = 0;
     virtual boost::asio::awaitable<health_report> health() = 0;
+
+    // Canonical ID, alias or upstream `{schema}_{id}`; nullopt when unknown or ambiguous.
+    virtual std::optional<migration_ref> resolve_migration(std::string_view id) const = 0;
 
     // Dependency order of the given IDs (canonical, aliases or upstream `{schema}_{id}`), all
     // of which must belong to `connection`.
@@ -143,6 +158,13 @@ public:
         read_query query) = 0;
     virtual boost::asio::awaitable<service_outcome<history_page>> recent_skipped(
         read_query query) = 0;
+
+    // Operations (SPEC 7, 13): readiness, configured connections with a live check, the fleet
+    // view of targets, and job counts for /metrics.
+    virtual boost::asio::awaitable<readiness_report> readiness() = 0;
+    virtual boost::asio::awaitable<std::vector<connection_status>> connections() = 0;
+    virtual boost::asio::awaitable<service_outcome<target_page>> targets(target_query query) = 0;
+    virtual boost::asio::awaitable<service_outcome<job_status_counts>> job_counts() = 0;
 };
 
 }  // namespace bfm::core

@@ -7,9 +7,12 @@
 #include <boost/url/params_view.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/service.hpp"
+#include "net/auth.hpp"
 #include "net/json_response.hpp"
 #include "net/migrate_request_json.hpp"
 #include "net/sse_stream.hpp"
@@ -39,15 +42,24 @@ boost::asio::awaitable<json_reply> handle_reindex(core::migration_service& servi
 
 // ---- jobs (SPEC 6); errors in the {"error": {"code", "message", "details"}} shape ----------
 
-// A streaming endpoint's answer: a stream to run, or (stream null) an ordinary reply.
+// A 200 answer that is not JSON (GET /metrics).
+struct text_body {
+    std::string content_type;
+    std::string body;
+};
+
+// A streaming endpoint's answer: a stream to run, or (stream null) an ordinary reply; `text`,
+// when set, is sent instead of `reply`.
 struct stream_reply {
     json_reply reply;
     std::unique_ptr<response_stream> stream;
+    std::optional<text_body> text;
 };
 
-// POST /api/v1/jobs: 202 {"job_id", "status_url", "events_url", "status"}.
+// POST /api/v1/jobs: 202 {"job_id", "status_url", "events_url", "status"}. `caller`: the
+// token's role; a kind that needs more (route_roles.hpp) is a 403.
 boost::asio::awaitable<json_reply> handle_submit_job(core::migration_service& service,
-                                                     std::string_view body);
+                                                     std::string_view body, role caller);
 
 // GET /api/v1/jobs: {"items": [job...], "total", "limit", "offset"}.
 boost::asio::awaitable<json_reply> handle_list_jobs(core::job_service& service,

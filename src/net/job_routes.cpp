@@ -36,6 +36,20 @@ bool job_method_allowed(job_endpoint endpoint, http::verb method) {
     return false;
 }
 
+role job_required_role(job_endpoint endpoint, http::verb method) {
+    switch (endpoint) {
+        case job_endpoint::collection:
+            return method == http::verb::get ? role::viewer : role::operator_;
+        case job_endpoint::cancel:
+            return role::operator_;
+        case job_endpoint::job:
+        case job_endpoint::targets:
+        case job_endpoint::events:
+            return role::viewer;
+    }
+    return role::admin;
+}
+
 std::string_view job_allowed_methods(job_endpoint endpoint) {
     switch (endpoint) {
         case job_endpoint::collection:

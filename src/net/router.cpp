@@ -6,12 +6,18 @@
 #include <boost/url/parse.hpp>
 #include <chrono>
 
+#include "core/bfm_metrics.hpp"
 #include "net/auth.hpp"
 #include "net/handlers.hpp"
 #include "net/job_errors.hpp"
 #include "net/job_routes.hpp"
 #include "net/migration_read_handlers.hpp"
 #include "net/migration_routes.hpp"
+#include "net/openapi_routes.hpp"
+#include "net/ops_handlers.hpp"
+#include "net/revert_routes.hpp"
+#include "net/route_roles.hpp"
+#include "net/route_template.hpp"
 
 namespace bfm::net {
 
@@ -28,26 +34,36 @@ enum class route_id {
     migrations_list,
     migrations_plan,
     order_batch,
-    reindex
+    reindex,
+    ready,
+    metrics,
+    connections,
+    targets
 };
 
+// `need`: the weakest role allowed (docs/decisions.md, "Roles"); nullopt = public.
 struct route {
     std::string_view path;
     http::verb method;
-    bool is_public;
+    std::optional<role> need;
     route_id id;
 };
 
-constexpr std::array<route, 8> routes = {{
-    {"/health", http::verb::get, true, route_id::health},
-    {"/api/v1/health", http::verb::get, true, route_id::health},
-    {"/api/v1/migrate", http::verb::post, false, route_id::migrate},
-    {"/api/v1/migrations/up", http::verb::post, false, route_id::migrations_up},
-    {"/api/v1/migrations", http::verb::get, false, route_id::migrations_list},
-    {"/api/v1/migrations/plan", http::verb::post, false, route_id::migrations_plan},
-    {"/api/v1/migrations/order-batch", http::verb::post, false, route_id::order_batch},
-    {"/api/v1/migrations/reindex", http::verb::post, false, route_id::reindex},
-}};
+constexpr route routes[] = {
+    {"/health", http::verb::get, std::nullopt, route_id::health},
+    {"/api/v1/health", http::verb::get, std::nullopt, route_id::health},
+    {"/ready", http::verb::get, std::nullopt, route_id::ready},
+    // Public unless BFM_METRICS_PUBLIC=off (then viewer): see router::dispatch.
+    {"/metrics", http::verb::get, std::nullopt, route_id::metrics},
+    {"/api/v1/migrate", http::verb::post, role::operator_, route_id::migrate},
+    {"/api/v1/migrations/up", http::verb::post, role::operator_, route_id::migrations_up},
+    {"/api/v1/migrations", http::verb::get, role::viewer, route_id::migrations_list},
+    {"/api/v1/migrations/plan", http::verb::post, role::operator_, route_id::migrations_plan},
+    {"/api/v1/migrations/order-batch", http::verb::post, role::operator_, route_id::order_batch},
+    {"/api/v1/migrations/reindex", http::verb::post, role::admin, route_id::reindex},
+    {"/api/v1/connections", http::verb::get, role::viewer, route_id::connections},
+    {"/api/v1/targets", http::verb::get, role::viewer, route_id::targets},
+};
 
 const route* find_route(std::string_view path) {
     for (const route& r : routes) {
@@ -60,6 +76,18 @@ json_reply unauthorized(std::string_view message) {
     json_reply reply = error_reply(http::status::unauthorized, message, "unauthorized");
     reply.headers.emplace_back(http::field::www_authenticate, "Bearer");
     return reply;
+}
+
+http_response text_response(const text_body& text, unsigned version, bool keep_alive) {
+    http_response res{http::status::ok, version};
+    res.set(http::field::server, "bfm");
+    res.set(http::field::content_type, text.content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.keep_alive(keep_alive);
+    res.body() = text.body;
+    res.prepare_payload();
+    return res;
 }
 
 json_reply internal_error(bool job_route) {
@@ -83,26 +111,45 @@ http_response stream_head(unsigned version) {
 
 }  // namespace
 
+namespace {
+
+token_table tokens_of(const core::app_config& config) {
+    token_table_result loaded = load_token_table(config);
+    if (!loaded.ok()) throw std::invalid_argument(loaded.errors.front());
+    return std::move(loaded.table);
+}
+
+}  // namespace
+
 router::router(const core::app_config& config, core::migration_service& service,
                std::chrono::milliseconds sse_keep_alive)
-    : config_(config), service_(service), sse_keep_alive_(sse_keep_alive) {}
+    : config_(config),
+      service_(service),
+      sse_keep_alive_(sse_keep_alive),
+      tokens_(tokens_of(config)) {}
 
-std::optional<json_reply> router::authorize(const http_request& request) const {
+std::optional<json_reply> router::authorize(const http_request& request, role need,
+                                            role* granted) const {
     std::optional<std::string_view> header;
     if (auto it = request.find(http::field::authorization); it != request.end()) {
         header = it->value();
     }
-    if (auto failure = check_bearer(header, config_.api_token)) return unauthorized(*failure);
+    auth_outcome outcome = authenticate_bearer(header, tokens_);
+    if (!outcome.granted) return unauthorized(outcome.failure);
+    if (!allows(*outcome.granted, need)) return forbidden_reply(*outcome.granted, need);
+    if (granted != nullptr) *granted = *outcome.granted;
     return std::nullopt;
 }
 
 asio::awaitable<stream_reply> router::dispatch(const http_request& request, std::string_view target,
-                                               std::string& log_path, bool& job_route) {
+                                               std::string& log_path, bool& job_route,
+                                               std::string& route_label) {
     stream_reply out;
     auto url = boost::urls::parse_origin_form(target);
     if (!url) {
         out.reply =
             error_reply(http::status::bad_request, "invalid request target", "invalid_target");
+        route_label = "unmatched";
         co_return out;
     }
     const std::string_view path = url->encoded_path();
@@ -122,7 +169,9 @@ asio::awaitable<stream_reply> router::dispatch(const http_request& request, std:
             out.reply = to_job_error(std::move(out.reply));
             co_return out;
         }
-        if (auto denied = authorize(request)) {
+        role caller = role::viewer;
+        if (auto denied =
+                authorize(request, job_required_role(job->endpoint, request.method()), &caller)) {
             out.reply = to_job_error(std::move(*denied));
             co_return out;
         }
@@ -130,7 +179,7 @@ asio::awaitable<stream_reply> router::dispatch(const http_request& request, std:
         switch (job->endpoint) {
             case job_endpoint::collection:
                 if (request.method() == http::verb::post) {
-                    out.reply = co_await handle_submit_job(service_, request.body());
+                    out.reply = co_await handle_submit_job(service_, request.body(), caller);
                 } else {
                     out.reply = co_await handle_list_jobs(service_, params);
                 }
@@ -150,11 +199,45 @@ asio::awaitable<stream_reply> router::dispatch(const http_request& request, std:
         throw std::logic_error("unhandled job route");
     }
 
+    if (request.method() == http::verb::post) {
+        if (std::optional<revert_route_match> revert = match_revert_route(path)) {
+            // Operator fixes rewrite recorded state without running anything: admin only.
+            const bool fix = revert->endpoint != revert_endpoint::down
+                             && revert->endpoint != revert_endpoint::rollback;
+            if (auto denied = authorize(request, fix ? role::admin : role::operator_)) {
+                out.reply = std::move(*denied);
+                co_return out;
+            }
+            switch (revert->endpoint) {
+                case revert_endpoint::down:
+                    out.reply = co_await handle_migrations_down(service_, request.body());
+                    break;
+                case revert_endpoint::rollback:
+                    out.reply = co_await handle_rollback(service_, revert->id, request.body());
+                    break;
+                case revert_endpoint::baseline:
+                    out.reply = co_await handle_operator_fix(service_, core::job_kind::baseline,
+                                                             revert->id, request.body());
+                    break;
+                case revert_endpoint::repair:
+                    out.reply = co_await handle_operator_fix(service_, core::job_kind::repair,
+                                                             revert->id, request.body());
+                    break;
+                case revert_endpoint::force:
+                    out.reply = co_await handle_operator_fix(service_, core::job_kind::force,
+                                                             revert->id, request.body());
+                    break;
+            }
+            co_return out;
+        }
+    }
+
+    if (auto doc = openapi_reply(request.method(), path)) co_return std::move(*doc);
     const route* r = find_route(path);
     if (r == nullptr) {
         if (std::optional<migration_route_match> read =
                 match_migration_route(request.method(), path)) {
-            if (auto denied = authorize(request)) {
+            if (auto denied = authorize(request, role::viewer)) {
                 out.reply = std::move(*denied);
                 co_return out;
             }
@@ -173,6 +256,7 @@ asio::awaitable<stream_reply> router::dispatch(const http_request& request, std:
         }
         out.reply = error_reply(http::status::not_found,
                                 "not found: " + truncate_for_message(path, 128), "not_found");
+        route_label = "unmatched";
         co_return out;
     }
     if (request.method() != r->method) {
@@ -184,8 +268,10 @@ asio::awaitable<stream_reply> router::dispatch(const http_request& request, std:
         out.reply.headers.emplace_back(http::field::allow, std::string(http::to_string(r->method)));
         co_return out;
     }
-    if (!r->is_public) {
-        if (auto denied = authorize(request)) {
+    std::optional<role> need = r->need;
+    if (r->id == route_id::metrics && !config_.metrics_public) need = role::viewer;
+    if (need) {
+        if (auto denied = authorize(request, *need)) {
             out.reply = std::move(*denied);
             co_return out;
         }
@@ -218,6 +304,22 @@ asio::awaitable<stream_reply> router::dispatch(const http_request& request, std:
             out.reply = co_await handle_list_migrations(service_, params);
             break;
         }
+        case route_id::ready:
+            out.reply = co_await handle_ready(service_);
+            break;
+        case route_id::metrics: {
+            std::string text = co_await metrics_text(service_);
+            out.text = text_body{"text/plain; version=0.0.4; charset=utf-8", std::move(text)};
+            break;
+        }
+        case route_id::connections:
+            out.reply = co_await handle_connections(service_);
+            break;
+        case route_id::targets: {
+            const boost::urls::params_view params = url->params();
+            out.reply = co_await handle_targets(service_, params);
+            break;
+        }
     }
     co_return out;
 }
@@ -226,39 +328,52 @@ asio::awaitable<router_reply> router::respond(const http_request& request) {
     const auto started = std::chrono::steady_clock::now();
     std::string log_path = "-";
     bool job_route = false;
+    std::string route_label;
     stream_reply dispatched;
     try {
-        dispatched = co_await dispatch(request, request.target(), log_path, job_route);
+        dispatched =
+            co_await dispatch(request, request.target(), log_path, job_route, route_label);
     } catch (const std::exception& e) {
         spdlog::error("http {} {}: unexpected error: {}", request.method_string(), log_path,
                       e.what());
         dispatched.stream.reset();
+        dispatched.text.reset();
         dispatched.reply = internal_error(job_route);
     } catch (...) {
         spdlog::error("http {} {}: unexpected non-standard exception", request.method_string(),
                       log_path);
         dispatched.stream.reset();
+        dispatched.text.reset();
         dispatched.reply = internal_error(job_route);
     }
-    const http::status status = dispatched.stream ? http::status::ok : dispatched.reply.status;
+    const http::status status =
+        dispatched.stream || dispatched.text ? http::status::ok : dispatched.reply.status;
     const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
     // Successful health probes (load balancers, every few seconds) and reads of a job's status
     // (clients poll it, thousands of times a second) are logged at debug only.
     const bool routine_probe =
         status == http::status::ok && request.method() == http::verb::get
-        && (log_path == "/health" || log_path == "/api/v1/health"
+        && (log_path == "/health" || log_path == "/api/v1/health" || log_path == "/ready"
+            || log_path == "/metrics"
             || (log_path.rfind("/api/v1/jobs/", 0) == 0
                 && log_path.find('/', sizeof("/api/v1/jobs/") - 1) == std::string::npos));
     spdlog::log(routine_probe ? spdlog::level::debug : spdlog::level::info,
                 "http {} {} {} {:.1f}ms{}", truncate_for_message(request.method_string(), 32),
                 log_path, static_cast<unsigned>(status), elapsed.count() / 1000.0,
                 dispatched.stream ? " (stream starts)" : "");
+    // Labelled by route template (never a raw path with IDs) and known methods only.
+    core::metrics::record_http_request(
+        route_label.empty() ? route_template(log_path) : route_label,
+        request.method() == http::verb::unknown ? "other" : request.method_string(),
+        static_cast<unsigned>(status), elapsed.count() / 1e6);
 
     router_reply out;
     if (dispatched.stream) {
         out.response = stream_head(request.version());
         out.stream = std::move(dispatched.stream);
+    } else if (dispatched.text) {
+        out.response = text_response(*dispatched.text, request.version(), request.keep_alive());
     } else {
         out.response = make_response(dispatched.reply, request.version(), request.keep_alive());
     }

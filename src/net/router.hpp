@@ -12,6 +12,7 @@
 
 #include "core/config.hpp"
 #include "core/service.hpp"
+#include "net/auth.hpp"
 #include "net/json_response.hpp"
 #include "net/sse_stream.hpp"
 
@@ -28,7 +29,8 @@ struct router_reply {
 
 class router {
 public:
-    // Both must outlive the router. The token is read from `config`. `sse_keep_alive`: the quiet
+    // Both must outlive the router. Tokens come from `config` (load_token_table; a bad tokens
+    // file throws std::invalid_argument, main checks it first). `sse_keep_alive`: the quiet
     // time after which an event stream sends a keep-alive comment and re-reads its job.
     router(const core::app_config& config, core::migration_service& service,
            std::chrono::milliseconds sse_keep_alive = std::chrono::seconds(1));
@@ -41,14 +43,19 @@ public:
     boost::asio::awaitable<http_response> handle(const http_request& request);
 
 private:
+    // `route_label`: set to "unmatched" when no route knows the path (metrics label).
     boost::asio::awaitable<stream_reply> dispatch(const http_request& request,
                                                   std::string_view target, std::string& log_path,
-                                                  bool& job_route);
-    std::optional<json_reply> authorize(const http_request& request) const;
+                                                  bool& job_route, std::string& route_label);
+    // nullopt when the request carries a token whose role is at least `need` (stored in
+    // `granted` if given); else the 401 (no valid token) or 403 (role too weak) reply.
+    std::optional<json_reply> authorize(const http_request& request, role need,
+                                        role* granted = nullptr) const;
 
     const core::app_config& config_;
     core::migration_service& service_;
     std::chrono::milliseconds sse_keep_alive_;
+    token_table tokens_;  // BFM_API_TOKEN (admin) and BFM_API_TOKENS_FILE
 };
 
 }  // namespace bfm::net

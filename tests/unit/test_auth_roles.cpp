@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/auth.hpp"
+#include "net/route_roles.hpp"
 
 namespace {
 
@@ -75,11 +76,11 @@ TEST(AuthRoles, TokenFileRefusesUnknownRoleNamingTheLine) {
 }
 
 TEST(AuthRoles, TokenFileRefusesEmptyTokenAndExtraFields) {
-    const auto parsed = parse_token_file("viewer\nadmin tok en\n", "t");
+    const auto parsed = parse_token_file("viewer\nadmin secret-a secret-b\n", "t");
     ASSERT_EQ(parsed.errors.size(), 2u);
     EXPECT_TRUE(contains(parsed.errors[0], "t:1: empty token for role viewer")) << parsed.errors[0];
     EXPECT_TRUE(contains(parsed.errors[1], "t:2: expected '<role> <token>'")) << parsed.errors[1];
-    EXPECT_FALSE(contains(parsed.errors[1], "tok"));
+    EXPECT_FALSE(contains(parsed.errors[1], "secret-"));
 }
 
 TEST(AuthRoles, TokenFileRefusesDuplicateTokensWithoutEchoingThem) {
@@ -183,6 +184,21 @@ TEST(AuthRoles, NoFileMeansOnlyTheAdminToken) {
     ASSERT_TRUE(loaded.ok());
     EXPECT_EQ(loaded.table.size(), 1u);
     EXPECT_EQ(loaded.table.find("only-admin"), role::admin);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(AuthRoles, JobKindsNeedOperatorOrAdmin) {
+    using bfm::core::job_kind;
+    using bfm::net::required_role;
+    EXPECT_EQ(required_role(job_kind::up), role::operator_);
+    EXPECT_EQ(required_role(job_kind::down), role::operator_);
+    EXPECT_EQ(required_role(job_kind::rollback), role::operator_);
+    EXPECT_EQ(required_role(job_kind::baseline), role::admin);
+    EXPECT_EQ(required_role(job_kind::force), role::admin);
+    EXPECT_EQ(required_role(job_kind::repair), role::admin);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -58,6 +59,10 @@ public:
         bus_ = std::make_unique<core::event_bus>(bus_executor, max_queued_events);
         next_health.healthy = true;
         next_health.checks["state"] = "ok";
+        next_ready.ready = true;
+        next_ready.checks["state"] = "ok";
+        next_fleet.value = core::target_page{};
+        next_job_counts.value = core::job_status_counts{};
         next_run.value = core::run_result{};
         next_list.value = core::list_page{};
     }
@@ -78,6 +83,33 @@ public:
     }
 
     boost::asio::awaitable<core::health_report> health() override { co_return next_health; }
+
+    // Operations views: canned answers; target queries are recorded.
+    boost::asio::awaitable<core::readiness_report> readiness() override { co_return next_ready; }
+    boost::asio::awaitable<std::vector<core::connection_status>> connections() override {
+        co_return next_connections;
+    }
+    boost::asio::awaitable<core::service_outcome<core::target_page>> targets(
+        core::target_query query) override {
+        fleet_queries.push_back(std::move(query));
+        co_return next_fleet;
+    }
+    boost::asio::awaitable<core::service_outcome<core::job_status_counts>> job_counts() override {
+        co_return next_job_counts;
+    }
+    core::readiness_report next_ready;
+    std::vector<core::connection_status> next_connections;
+    std::vector<core::target_query> fleet_queries;
+    core::service_outcome<core::target_page> next_fleet;
+    core::service_outcome<core::job_status_counts> next_job_counts;
+
+    // Migrations resolve_migration() knows, by any ID the test uses for them.
+    std::map<std::string, core::migration_ref> known_migrations;
+    std::optional<core::migration_ref> resolve_migration(std::string_view id) const override {
+        auto it = known_migrations.find(std::string(id));
+        if (it == known_migrations.end()) return std::nullopt;
+        return it->second;
+    }
 
     core::order_batch_result order_batch(const std::string& connection,
                                          const std::vector<std::string>& ids) override {

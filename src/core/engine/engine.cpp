@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "backends/postgresql/pg_endpoint.hpp"
+#include "core/bfm_metrics.hpp"
 #include "core/blocking_pool.hpp"
 #include "core/planner.hpp"
 #include "core/registry_diff.hpp"
@@ -111,10 +112,12 @@ asio::awaitable<pg::status> engine::initialize() {
     if (*changed > 0) spdlog::info("state: {} row(s) changed to or from `missing`", *changed);
     spdlog::info("job scheduler: claiming work as {}", scheduler_.holder());
     scheduler_.start();
+    initialized_ = true;
     co_return pg::status{};
 }
 
 asio::awaitable<void> engine::drain(std::chrono::milliseconds grace) {
+    draining_ = true;
     co_await scheduler_.stop(grace);
 }
 
@@ -122,6 +125,36 @@ void engine::shutdown() {
     for (auto& [name, p] : pools_) p->shutdown();
     store_.shutdown();
 }
+
+namespace {
+
+std::optional<service_error> canonical_revert_ids(const registry& reg, job_request& request) {
+    // Aliases and upstream `{schema}_{id}` forms are accepted; jobs store canonical IDs.
+    for (auto& id : request.revert.migration_ids) {
+        const auto resolved = reg.resolve(id);
+        if (resolved.m == nullptr) {
+            return service_error{"unknown_migration", "unknown migration " + id};
+        }
+        if (resolved.m->connection != request.connection) {
+            return service_error{"invalid_migration", "migration " + resolved.m->id
+                                                          + " belongs to connection "
+                                                          + resolved.m->connection + ", not "
+                                                          + request.connection};
+        }
+        id = resolved.m->id;
+    }
+    if (request.kind == job_kind::force) {
+        const auto resolved = reg.resolve(request.fix.migration_id);
+        if (resolved.m == nullptr) {
+            return service_error{"unknown_migration",
+                                 "unknown migration " + request.fix.migration_id};
+        }
+        request.fix.migration_id = resolved.m->id;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 asio::awaitable<service_outcome<run_result>> engine::plan_directly(job_request request) {
     service_outcome<run_result> out;
@@ -131,6 +164,10 @@ asio::awaitable<service_outcome<run_result>> engine::plan_directly(job_request r
         co_return out;
     }
     const registry_ptr reg = registry_;  // a reindex during the run does not change this run
+    if (auto refused = canonical_revert_ids(*reg, request)) {
+        out.error = std::move(*refused);
+        co_return out;
+    }
     run_result result;
     if (!request.schema_selector_like.empty()) {
         std::vector<refused_schema> refused;
@@ -335,6 +372,13 @@ asio::awaitable<service_outcome<list_page>> engine::list_migrations(list_query q
     co_return out;
 }
 
+std::optional<migration_ref> engine::resolve_migration(std::string_view id) const {
+    const auto resolved = registry_->resolve(id);
+    if (resolved.m == nullptr) return std::nullopt;
+    return migration_ref{resolved.m->id, resolved.m->connection, resolved.m->schema,
+                         resolved.schema, resolved.m->down_sql.has_value()};
+}
+
 asio::awaitable<health_report> engine::health() {
     health_report report;
     auto st = co_await store_.ping();
@@ -355,6 +399,7 @@ asio::awaitable<service_outcome<run_result>> engine::migrate_up(job_request requ
     co_return co_await await_job(*created.value, std::move(events));
 }
 
+
 asio::awaitable<service_outcome<engine::created_job>> engine::create_job(job_request request,
                                                                          job_options options,
                                                                          std::string job_id) {
@@ -365,6 +410,10 @@ asio::awaitable<service_outcome<engine::created_job>> engine::create_job(job_req
         co_return out;
     }
     const registry_ptr reg = registry_;
+    if (auto refused = canonical_revert_ids(*reg, request)) {
+        out.error = std::move(*refused);
+        co_return out;
+    }
     std::vector<state::new_target> targets;
     if (!request.schema_selector_like.empty()) {
         std::vector<refused_schema> refused;
@@ -399,15 +448,17 @@ asio::awaitable<service_outcome<engine::created_job>> engine::create_job(job_req
         state::new_target t{connection->name, g.schema, target_status::queued, g.error, 0};
         if (!g.error.empty()) {
             t.status = target_status::failed;
-        } else if (nothing_to_do(g, *state, request.allow_modified)) {
+        } else if (request.kind == job_kind::up && nothing_to_do(g, *state, request.allow_modified)) {
             t.status = target_status::succeeded;
             t.skipped = static_cast<std::int64_t>(g.selected.size());
+            metrics::record_migrations_skipped(t.skipped);
         }
         targets.push_back(std::move(t));
     }
 
     job_summary& summary = job.summary;
     summary.job_id = std::move(job_id);
+    summary.kind = std::string(to_string(request.kind));
     summary.connection = connection->name;
     summary.options = options;
     summary.submitted_by = request.origin.executed_by;

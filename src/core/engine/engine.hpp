@@ -44,6 +44,7 @@ public:
     boost::asio::awaitable<service_outcome<run_result>> migrate_up(job_request request) override;
     boost::asio::awaitable<service_outcome<list_page>> list_migrations(list_query query) override;
     boost::asio::awaitable<health_report> health() override;
+    std::optional<migration_ref> resolve_migration(std::string_view id) const override;
     order_batch_result order_batch(const std::string& connection,
                                    const std::vector<std::string>& ids) override;
     boost::asio::awaitable<reindex_outcome> reindex(std::string path) override;
@@ -73,6 +74,12 @@ public:
         std::string job_id, job_target_query query) override;
     boost::asio::awaitable<service_outcome<job_summary>> cancel_job(std::string job_id) override;
     event_bus& events() override { return events_; }
+
+    // engine_ops.cpp
+    boost::asio::awaitable<readiness_report> readiness() override;
+    boost::asio::awaitable<std::vector<connection_status>> connections() override;
+    boost::asio::awaitable<service_outcome<target_page>> targets(target_query query) override;
+    boost::asio::awaitable<service_outcome<job_status_counts>> job_counts() override;
 
 private:
     // A job as created: its targets in seq order, and what each selected (for results).
@@ -114,6 +121,8 @@ private:
     state::job_store jobs_;
     state::lease_store leases_;
     job_scheduler scheduler_;
+    bool initialized_ = false;  // internal migrations applied, scheduler started (GET /ready)
+    bool draining_ = false;     // drain() began: not ready for new work
 };
 
 }  // namespace bfm::core

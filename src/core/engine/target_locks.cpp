@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
+#include "core/bfm_metrics.hpp"
+
 namespace bfm::core {
 namespace asio = boost::asio;
 
@@ -17,6 +19,7 @@ asio::awaitable<pg::result<std::int64_t>> target_locks::acquire(const std::strin
                                                                 const target_control* control) {
     static thread_local std::mt19937_64 random{std::random_device{}()};
     auto delay = std::chrono::milliseconds(20);
+    const auto asked_at = std::chrono::steady_clock::now();
     bool logged = false;
     for (;;) {
         if (control != nullptr && control->should_stop()) {
@@ -28,6 +31,7 @@ asio::awaitable<pg::result<std::int64_t>> target_locks::acquire(const std::strin
         if (!token) co_return token.error();
         if (*token) {
             held_.insert(**token);
+            metrics::record_lock_wait(metrics::seconds_since(asked_at));
             co_return **token;
         }
         if (!logged) {
