@@ -1,6 +1,7 @@
 // The migration read endpoints against the real `bfm serve`: migrations applied to two tenants
 // over HTTP, then every read endpoint's answer (applied per schema, history order, pagination
-// totals, skips, 404 for an unknown ID, IDs with URL-encoded characters, a rolled-back state).
+// totals, skips, 404 for an unknown ID, IDs with URL-encoded characters, and the state after a
+// real rollback on one tenant).
 
 #include <gtest/gtest.h>
 
@@ -12,7 +13,6 @@
 #include "support/pg_test_env.hpp"
 
 namespace json = boost::json;
-using bfm::test::exec_sql;
 using bfm::test::fleet_token;
 using bfm::test::http_request;
 
@@ -45,6 +45,8 @@ protected:
         write(dir / "20250101000100_add user+notes.up.sql",
               "-- bfm:table items\n-- bfm:depends create_items\n"
               "ALTER TABLE items ADD COLUMN notes text;\n");
+        write(dir / "20250101000100_add user+notes.down.sql",
+              "ALTER TABLE items DROP COLUMN notes;\n");
         bfm::test::replica_options options;
         options.binary = BFM_BINARY_PATH;
         options.state_db = state_db;
@@ -171,16 +173,28 @@ TEST_F(MigrationReadsE2E, EveryReadEndpointAfterTwoTenants) {
     EXPECT_EQ(bad.at("details").at("field"), "limit");
     EXPECT_EQ(http_request(server->port(), "GET", base + items_id).status, 401);
 
-    // After a rollback the state row says rolled_back (what the rollback endpoint leaves):
-    // status and applied follow it, for that tenant and over all of them.
-    exec_sql(state_db, "UPDATE bfm_migrations SET status = 'rolled_back' WHERE migration_id = '"
-                           + items_id + "' AND schema = 'cli_b'");
-    auto rolled = get(base + "cli_b_" + items_id + "/status");
+    // After a real rollback on one tenant, status and applied follow the state row
+    // (`rolled_back`), for that tenant and over all of them; the history shows it first.
+    auto rollback = http_request(server->port(), "POST", base + notes_path_id + "/rollback",
+                                 R"({"schemas":["cli_b"]})", fleet_token);
+    ASSERT_EQ(rollback.status, 200) << rollback.body;
+    auto rolled = get(base + "cli_b_" + notes_path_id + "/status");
     EXPECT_EQ(rolled.at("status"), "rolled_back");
     EXPECT_EQ(rolled.at("applied"), false);
-    EXPECT_EQ(get(base + items_id + "/status").at("applied"), false);
-    EXPECT_EQ(get(base + items_id + "/status?schema=cli_a").at("applied"), true);
-    EXPECT_EQ(get(base + items_id + "/applied").at("applied"), false);
+    auto over_all = get(base + notes_path_id + "/status");
+    EXPECT_EQ(over_all.at("status"), "rolled_back");
+    EXPECT_EQ(over_all.at("applied"), false);
+    EXPECT_EQ(json::serialize(over_all.at("targets")), R"({"applied":1,"rolled_back":1})");
+    EXPECT_EQ(get(base + notes_path_id + "/status?schema=cli_a").at("applied"), true);
+    EXPECT_EQ(get(base + notes_path_id + "/applied").at("applied"), false);
+    EXPECT_EQ(get(base + notes_path_id + "/applied?schema=cli_b").at("applied"), false);
+    EXPECT_EQ(get(base + notes_path_id).at("applied"), false);
+    auto after = get(base + notes_path_id + "/history");
+    EXPECT_EQ(after.at("total"), 3);
+    const auto& first = after.at("history").as_array().at(0);
+    EXPECT_EQ(first.at("action"), "rollback");
+    EXPECT_EQ(first.at("schema"), "cli_b");
+    EXPECT_EQ(first.at("status"), "rolled_back");
 }
 
 }  // namespace
