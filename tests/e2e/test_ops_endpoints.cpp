@@ -82,6 +82,7 @@ protected:
         std::map<std::string, std::string> e{
             {"BFM_HTTP_PORT", std::to_string(port)},
             {"BFM_HTTP_ADDRESS", "127.0.0.1"},
+            {"BFM_GRPC_PORT", std::to_string(bfm::test::free_port())},
             {"BFM_API_TOKEN", admin_token},
             {"BFM_API_TOKENS_FILE", tokens_file.string()},
             {"BFM_SFM_PATH", sfm_path},
@@ -295,7 +296,8 @@ TEST_F(OpsEndpoints, TargetsCountFilterAndPaginate) {
 
     auto schemas_of = [&](const std::string& query) {
         std::vector<std::string> out;
-        for (const auto& item : get_json("/api/v1/targets?" + query).at("items").as_array()) {
+        const json::object page = get_json("/api/v1/targets?" + query);
+        for (const auto& item : page.at("items").as_array()) {
             out.emplace_back(item.at("schema").as_string());
         }
         return out;

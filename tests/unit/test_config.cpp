@@ -49,6 +49,20 @@ TEST(Config, DefaultsNeedOnlyTheToken) {
     EXPECT_TRUE(c.connections.empty());
 }
 
+TEST(Config, TokensFileAndMetricsAccess) {
+    auto r = parse_config(with_token({}));
+    EXPECT_EQ(r.config.api_tokens_file, "");
+    EXPECT_TRUE(r.config.metrics_public);
+    r = parse_config(
+        with_token({{"BFM_API_TOKENS_FILE", "/run/secrets/bfm"}, {"BFM_METRICS_PUBLIC", "off"}}));
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config.api_tokens_file, "/run/secrets/bfm");
+    EXPECT_FALSE(r.config.metrics_public);
+    r = parse_config(with_token({{"BFM_METRICS_PUBLIC", "maybe"}}));
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].find("BFM_METRICS_PUBLIC"), std::string::npos);
+}
+
 TEST(Config, TokenIsRequired) {
     const auto r = parse_config({});
     ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
