@@ -300,11 +300,12 @@ TEST_F(Jobs, ATargetWhoseClaimExpiredIsTakenOverAndReconciledFromTheLedger) {
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].claimed_by, "replica-a");
     EXPECT_EQ(exec_sql(state_db, "SELECT attempts FROM bfm_job_targets"), "2");
-    // 1_a was reconciled (not run again: CREATE TABLE would have failed), 1_b applied.
+    // 1_a was reconciled (not run again: CREATE TABLE would have failed), 1_b applied, and the
+    // run recorded that it skipped 1_a (applied, as the ledger proved).
     EXPECT_EQ(exec_sql(state_db,
                        "SELECT string_agg(action || ':' || migration_id, ',' ORDER BY id)"
                        " FROM bfm_history"),
-              "reconcile:1_a_postgresql_core,up:2_b_postgresql_core");
+              "reconcile:1_a_postgresql_core,up:2_b_postgresql_core,skip:1_a_postgresql_core");
     EXPECT_EQ(exec_sql(app_db, "SELECT count(*) FROM cli_dead.b"), "1");
 }
 
