@@ -10,12 +10,13 @@ constexpr std::string_view jobs = "/api/v1/jobs/";
 constexpr std::string_view migrations = "/api/v1/migrations/";
 
 // Second segments of /api/v1/migrations/... that are not an ID.
-constexpr std::array<std::string_view, 7> fixed_migration_paths = {
-    "up", "down", "plan", "order-batch", "reindex", "executions/recent", "skipped/recent"};
+constexpr std::array<std::string_view, 9> fixed_migration_paths = {
+    "up",      "down",   "plan",   "order-batch", "reindex", "executions/recent", "skipped/recent",
+    "baseline", "repair"};
 // Actions after an ID.
-constexpr std::array<std::string_view, 9> actions = {
-    "targets", "cancel", "events", "status", "applied", "history", "executions", "skipped",
-    "rollback"};
+constexpr std::array<std::string_view, 10> actions = {
+    "targets", "cancel",   "events",   "status", "applied", "history", "executions",
+    "skipped", "rollback", "force"};
 
 template <std::size_t N>
 bool is_one_of(std::string_view word, const std::array<std::string_view, N>& words) {
