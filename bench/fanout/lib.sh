@@ -20,6 +20,7 @@ FO_TMP=
 FO_BFM_PID=
 FO_BFM_LOG=
 FO_BASE=
+FO_GRPC_PORT=                       # bfm serve's gRPC port (fo_bfm_start)
 FO_TOKEN=
 FO_SECONDS=
 FO_SERVER_SECONDS=
@@ -247,15 +248,15 @@ fo_check_schemas() {
 # caller's shell can declare an extra connection), state in $FO_STATE_DB, connection "bench" on
 # $FO_TARGET_DB with BENCH_MAX_CONNECTIONS=$FO_PARALLEL sessions. Waits for /health.
 fo_bfm_start() {
-  local port grpc_port i
+  local port i
   port=$(fo_free_port)
-  grpc_port=$(fo_free_port)
+  FO_GRPC_PORT=$(fo_free_port)
   FO_TOKEN=${FO_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
   FO_BASE=http://127.0.0.1:$port
   FO_BFM_LOG=$FO_TMP/bfm.log
   env -i PATH="$PATH" HOME="${HOME:-/}" \
     BFM_API_TOKEN="$FO_TOKEN" BFM_HTTP_ADDRESS=127.0.0.1 BFM_HTTP_PORT="$port" \
-    BFM_GRPC_PORT="$grpc_port" BFM_SFM_PATH="$FO_TREE" \
+    BFM_GRPC_PORT="$FO_GRPC_PORT" BFM_SFM_PATH="$FO_TREE" \
     BFM_MAX_PARALLEL="${BFM_MAX_PARALLEL:-64}" BFM_LOG_LEVEL="${BFM_LOG_LEVEL:-info}" \
     BFM_STATE_DB_HOST="$PGHOST" BFM_STATE_DB_PORT="$PGPORT" BFM_STATE_DB_USERNAME="$PGUSER" \
     BFM_STATE_DB_PASSWORD="$PGPASSWORD" BFM_STATE_DB_NAME="$FO_STATE_DB" \

@@ -38,10 +38,24 @@ public:
             co_return;
         }
         while (!sink.stopping()) {
-            std::optional<core::job_event> event = co_await subscription_->next(keep_alive_);
-            if (event) {
-                if (!co_await send_event(sink, *event)) co_return;
-                if (event->type == core::job_event_type::job_finished) co_return;
+            // Everything queued goes out in one write; each event's JSON is made once for all
+            // of its subscribers (shared_event::encoded).
+            std::vector<core::shared_event_ptr> batch =
+                co_await subscription_->next_batch(keep_alive_, max_batch);
+            if (!batch.empty()) {
+                std::string frames;
+                bool finished = false;
+                for (const auto& shared : batch) {
+                    if (shared->encoded.empty()) {
+                        shared->encoded = json::serialize(job_event_json(shared->event));
+                    }
+                    frames += sse_event(core::to_string(shared->event.type), next_id_++,
+                                        shared->encoded);
+                    finished = shared->event.type == core::job_event_type::job_finished;
+                    if (finished) break;
+                }
+                if (!co_await sink.write(std::move(frames))) co_return;
+                if (finished) co_return;
                 continue;
             }
             if (subscription_->overflowed()) {
@@ -70,6 +84,8 @@ private:
         // Any other read failure (state DB briefly away) is retried after the next wait.
         co_return false;
     }
+
+    static constexpr std::size_t max_batch = 256;
 
     asio::awaitable<bool> send_event(stream_sink& sink, const core::job_event& event) {
         const json::object data = job_event_json(event);

@@ -21,9 +21,23 @@ asio::awaitable<std::optional<job_event>> event_subscription::next(
         co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     if (queue_.empty()) co_return std::nullopt;
-    job_event event = std::move(queue_.front());
+    job_event event = queue_.front()->event;
     queue_.pop_front();
     co_return event;
+}
+
+asio::awaitable<std::vector<shared_event_ptr>> event_subscription::next_batch(
+    std::chrono::milliseconds wait, std::size_t max) {
+    if (queue_.empty() && !overflowed_ && bus_ != nullptr) {
+        wake_.expires_after(wait);
+        co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    std::vector<shared_event_ptr> out;
+    while (!queue_.empty() && out.size() < max) {
+        out.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+    }
+    co_return out;
 }
 
 event_bus::~event_bus() {
@@ -40,6 +54,7 @@ std::unique_ptr<event_subscription> event_bus::subscribe(std::string job_id) {
 }
 
 void event_bus::publish(const job_event& event) {
+    shared_event_ptr shared;  // made on the first subscriber that wants it
     for (auto* s : subscribers_) {
         if (!s->job_id_.empty() && s->job_id_ != event.job_id) continue;
         if (s->overflowed_) continue;
@@ -47,7 +62,8 @@ void event_bus::publish(const job_event& event) {
             s->overflowed_ = true;
             s->queue_.clear();
         } else {
-            s->queue_.push_back(event);
+            if (!shared) shared = std::make_shared<const shared_event>(shared_event{event, {}});
+            s->queue_.push_back(shared);
         }
         s->wake_.cancel();
     }

@@ -13,12 +13,22 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/jobs/job_types.hpp"
 
 namespace bfm::core {
 
 class event_bus;
+
+// One published event, shared by the queues of every subscriber that gets it. `encoded` is a
+// cache for a transport: the first subscriber that serializes the event stores the text there
+// and the others reuse it (everything runs on the io thread).
+struct shared_event {
+    job_event event;
+    mutable std::string encoded;
+};
+using shared_event_ptr = std::shared_ptr<const shared_event>;
 
 // Events of one job (or of every job when the job ID is empty) in publication order.
 class event_subscription {
@@ -31,6 +41,11 @@ public:
     // keep-alive and call again). Throws nothing; `overflowed()` tells why the stream ended.
     boost::asio::awaitable<std::optional<job_event>> next(std::chrono::milliseconds wait);
 
+    // Every queued event (up to `max`), waiting up to `wait` for the first: a subscriber that
+    // fell behind catches up with one write instead of one per event. Empty after `wait`.
+    boost::asio::awaitable<std::vector<shared_event_ptr>> next_batch(std::chrono::milliseconds wait,
+                                                                    std::size_t max);
+
     // True when the subscriber fell more than the bus's limit behind and events were dropped:
     // it should re-read the snapshot or end the stream.
     bool overflowed() const { return overflowed_; }
@@ -41,7 +56,7 @@ private:
 
     event_bus* bus_;
     std::string job_id_;
-    std::deque<job_event> queue_;
+    std::deque<shared_event_ptr> queue_;
     boost::asio::steady_timer wake_;
     bool overflowed_ = false;
     std::list<event_subscription*>::iterator self_;

@@ -28,14 +28,19 @@ asio::awaitable<grpc::Status> follow_job(rpc_env& env, std::shared_ptr<rpc_conte
                                    "bfm is shutting down; the job goes on: watch it again (on "
                                    "another replica, or after the restart)");
         }
-        std::optional<core::job_event> event = co_await subscription->next(poll_tick);
-        if (event) {
-            if (event->job_id != job_id) continue;
+        // Everything queued at once: one wake-up per batch, and the events are shared with the
+        // other subscribers, not copied.
+        std::vector<core::shared_event_ptr> batch = co_await subscription->next_batch(poll_tick, 256);
+        if (!batch.empty()) {
             quiet = std::chrono::milliseconds{0};
-            if (!co_await writer.write(*event)) {
-                co_return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+            for (const auto& shared : batch) {
+                const core::job_event& event = shared->event;
+                if (event.job_id != job_id) continue;
+                if (!co_await writer.write(event)) {
+                    co_return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+                }
+                if (event.type == core::job_event_type::job_finished) co_return grpc::Status::OK;
             }
-            if (event->type == core::job_event_type::job_finished) co_return grpc::Status::OK;
             continue;
         }
         if (subscription->overflowed()) {
