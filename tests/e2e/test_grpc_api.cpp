@@ -233,6 +233,17 @@ TEST_F(GrpcApi, HealthNeedsNoTokenAndTheStandardHealthServiceServes) {
     EXPECT_EQ(response.status(), "healthy");
     EXPECT_EQ(response.checks().at("state"), "ok");
 
+    // Counted for GET /metrics (recorded just after the answer went out).
+    const std::string series =
+        "bfm_grpc_requests_total{method=\"/migration.MigrationService/Health\",code=\"OK\"}";
+    bool counted = false;
+    for (int i = 0; i < 40 && !counted; ++i) {
+        const auto metrics = bfm::test::http_request(server_->http_port, "GET", "/metrics");
+        counted = metrics.body.find(series) != std::string::npos;
+        if (!counted) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(counted) << series;
+
     const auto [rc, out] = probe({"health", server_->address()});
     EXPECT_EQ(rc, 0) << out;
     EXPECT_TRUE(out == "SERVING\n" || out.find("\nSERVING\n") != std::string::npos) << out;
@@ -678,6 +689,68 @@ TEST_F(GrpcApi, MigrateDownAndRollbackRevertOneMigration) {
     status = stub_->MigrateDown(ctx6.get(), down, &reverted);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_NE(status.error_message().find("schemas"), std::string::npos);
+}
+
+TEST_F(GrpcApi, MigrationReadsShowDetailStatusAndHistory) {
+    migration::MigrateResponse run;
+    auto ctx = context();
+    ASSERT_TRUE(stub_->Migrate(ctx.get(), quick_request("cli_grpc_reads"), &run).ok());
+
+    migration::GetMigrationRequest get;
+    get.set_migration_id(quick_ids[0]);
+    migration::MigrationDetailResponse detail;
+    auto ctx2 = context(std::string("Bearer ") + viewer_token);
+    grpc::Status status = stub_->GetMigration(ctx2.get(), get, &detail);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(detail.migration_id(), quick_ids[0]);
+    EXPECT_EQ(detail.connection(), "app");
+    EXPECT_EQ(detail.backend(), "postgresql");
+    EXPECT_EQ(detail.version(), "20250101000001");
+    EXPECT_NE(detail.up_sql().find("CREATE TABLE accounts"), std::string::npos);
+    EXPECT_NE(detail.down_sql().find("DROP TABLE accounts"), std::string::npos);
+
+    migration::GetMigrationStatusRequest status_request;
+    status_request.set_migration_id(quick_ids[0]);
+    migration::MigrationStatusResponse state;
+    auto ctx3 = context(std::string("Bearer ") + viewer_token);
+    status = stub_->GetMigrationStatus(ctx3.get(), status_request, &state);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(state.migration_id(), quick_ids[0]);
+    EXPECT_FALSE(state.status().empty());
+    EXPECT_EQ(state.applied(), state.status() == "applied");
+
+    migration::IsMigrationAppliedRequest applied_request;
+    applied_request.set_migration_id(quick_ids[0]);
+    migration::IsMigrationAppliedResponse applied;
+    auto ctx4 = context(std::string("Bearer ") + viewer_token);
+    status = stub_->IsMigrationApplied(ctx4.get(), applied_request, &applied);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+
+    migration::GetMigrationHistoryRequest history_request;
+    history_request.set_migration_id(quick_ids[0]);
+    migration::MigrationHistoryResponse history;
+    auto ctx5 = context(std::string("Bearer ") + viewer_token);
+    status = stub_->GetMigrationHistory(ctx5.get(), history_request, &history);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    bool ours = false;
+    for (const auto& item : history.history()) {
+        EXPECT_EQ(item.migration_id(), quick_ids[0]);
+        if (item.schema() == "cli_grpc_reads" && item.executed_by() == "grpc_client"
+            && item.execution_method() == "grpc") {
+            ours = true;
+        }
+    }
+    EXPECT_TRUE(ours) << history.DebugString();
+
+    applied_request.set_migration_id("20991231000000_nothing_postgresql_app");
+    auto ctx6 = context();
+    EXPECT_EQ(stub_->IsMigrationApplied(ctx6.get(), applied_request, &applied).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    get.set_migration_id("");
+    auto ctx7 = context();
+    status = stub_->GetMigration(ctx7.get(), get, &detail);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("migration_id"), std::string::npos);
 }
 
 TEST_F(GrpcApi, ReflectionListsTheServicesForStockTools) {

@@ -38,8 +38,8 @@ struct rpc_method {
 
 // A failed service call as a gRPC status: job_not_found, migration_not_found and
 // unknown_migration NOT_FOUND,
-// invalid_* / unknown_* INVALID_ARGUMENT, state_unavailable UNAVAILABLE, not_implemented
-// UNIMPLEMENTED, anything else INTERNAL.
+// invalid_* / unknown_* / schema_conflict INVALID_ARGUMENT, state_unavailable UNAVAILABLE,
+// not_implemented UNIMPLEMENTED, anything else INTERNAL.
 grpc::Status to_status(const core::service_error& error);
 // A request mistake: INVALID_ARGUMENT naming the field.
 grpc::Status to_status(const field_error& error);

@@ -91,8 +91,9 @@ asio::awaitable<grpc::Status> stream_migrate_body(rpc_env& env, stream_migrate_c
     // Subscribed before the job exists (its ID is not known yet), so not one of its events is
     // missed; other jobs' events are skipped.
     std::unique_ptr<core::event_subscription> events = env.service.events().subscribe("");
+    const core::job_options defaults;
     core::service_outcome<core::job_summary> submitted =
-        co_await env.service.submit_job(std::move(*n.request), core::job_options{});
+        co_await env.service.submit_job(std::move(*n.request), defaults);
     if (submitted.error) co_return to_status(*submitted.error);
     if (!submitted.value)
         throw std::logic_error("submit_job returned neither a value nor an error");

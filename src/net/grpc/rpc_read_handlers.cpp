@@ -1,5 +1,4 @@
-// Health (public), ListMigrations, ReindexMigrations, and the upstream RPCs whose service
-// operations do not exist in this build yet (they answer UNIMPLEMENTED, after authorization).
+// Health (public), ListMigrations and ReindexMigrations.
 #include <algorithm>
 #include <array>
 
@@ -14,10 +13,6 @@ namespace {
 constexpr rpc_method health_method{"Health", role::viewer, true};
 constexpr rpc_method list_method{"ListMigrations", role::viewer};
 constexpr rpc_method reindex_method{"ReindexMigrations", role::admin};
-constexpr rpc_method get_method{"GetMigration", role::viewer};
-constexpr rpc_method status_method{"GetMigrationStatus", role::viewer};
-constexpr rpc_method applied_method{"IsMigrationApplied", role::viewer};
-constexpr rpc_method history_method{"GetMigrationHistory", role::viewer};
 
 constexpr std::array<std::string_view, 5> list_statuses = {"pending", "applied", "failed",
                                                            "rolled_back", "missing"};
@@ -94,29 +89,6 @@ asio::awaitable<grpc::Status> reindex_body(
     co_return grpc::Status::OK;
 }
 
-grpc::Status not_available(std::string_view rpc, std::string_view what) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        std::string(rpc) + " is not available in this build: the migration "
-                            "service has no " + std::string(what) + " operation yet");
-}
-
-template <class Request, class Response>
-asio::awaitable<grpc::Status> get_body(rpc_env&, unary_ptr<Request, Response>, Response&) {
-    co_return not_available("GetMigration", "migration detail");
-}
-template <class Request, class Response>
-asio::awaitable<grpc::Status> status_body(rpc_env&, unary_ptr<Request, Response>, Response&) {
-    co_return not_available("GetMigrationStatus", "migration status");
-}
-template <class Request, class Response>
-asio::awaitable<grpc::Status> applied_body(rpc_env&, unary_ptr<Request, Response>, Response&) {
-    co_return not_available("IsMigrationApplied", "applied check");
-}
-template <class Request, class Response>
-asio::awaitable<grpc::Status> history_body(rpc_env&, unary_ptr<Request, Response>, Response&) {
-    co_return not_available("GetMigrationHistory", "migration history");
-}
-
 }  // namespace
 
 asio::awaitable<void> handle_health(
@@ -133,30 +105,6 @@ asio::awaitable<void> handle_list_migrations(
 asio::awaitable<void> handle_reindex(
     rpc_env& env, unary_ptr<migration::ReindexMigrationsRequest, migration::ReindexResponse> call) {
     co_await serve_unary(env, std::move(call), reindex_method, &reindex_body);
-}
-
-asio::awaitable<void> handle_get_migration(
-    rpc_env& env,
-    unary_ptr<migration::GetMigrationRequest, migration::MigrationDetailResponse> call) {
-    co_await serve_unary(env, std::move(call), get_method, &get_body);
-}
-
-asio::awaitable<void> handle_migration_status(
-    rpc_env& env,
-    unary_ptr<migration::GetMigrationStatusRequest, migration::MigrationStatusResponse> call) {
-    co_await serve_unary(env, std::move(call), status_method, &status_body);
-}
-
-asio::awaitable<void> handle_is_applied(
-    rpc_env& env,
-    unary_ptr<migration::IsMigrationAppliedRequest, migration::IsMigrationAppliedResponse> call) {
-    co_await serve_unary(env, std::move(call), applied_method, &applied_body);
-}
-
-asio::awaitable<void> handle_history(
-    rpc_env& env,
-    unary_ptr<migration::GetMigrationHistoryRequest, migration::MigrationHistoryResponse> call) {
-    co_await serve_unary(env, std::move(call), history_method, &history_body);
 }
 
 }  // namespace bfm::net::grpc_bridge

@@ -56,7 +56,8 @@ grpc::Status to_status(const core::service_error& error) {
     grpc::StatusCode status = grpc::StatusCode::INTERNAL;
     if (code == "job_not_found" || code == "migration_not_found" || code == "unknown_migration") {
         status = grpc::StatusCode::NOT_FOUND;
-    } else if (code.substr(0, 8) == "invalid_" || code.substr(0, 8) == "unknown_") {
+    } else if (code.substr(0, 8) == "invalid_" || code.substr(0, 8) == "unknown_"
+               || code == "schema_conflict") {
         status = grpc::StatusCode::INVALID_ARGUMENT;
     } else if (code == "state_unavailable") {
         status = grpc::StatusCode::UNAVAILABLE;
