@@ -17,8 +17,8 @@ void record_http_request(std::string_view route, std::string_view method, unsign
                          double seconds);
 
 // bfm_grpc_requests_total{method,code} and bfm_grpc_request_duration_seconds{method}.
-// `method` is the RPC's short name ("Migrate", "SubmitJob"), `code` the status name ("OK",
-// "UNAUTHENTICATED", ...).
+// `method` is the full RPC name ("/migration.MigrationService/Migrate"), `code` the status name
+// ("OK", "UNAUTHENTICATED", ...).
 void record_grpc_request(std::string_view method, std::string_view code, double seconds);
 
 // bfm_migrations_total{outcome} (applied|failed|skipped) and, for applied and failed,

@@ -126,7 +126,7 @@ TEST(Metrics, UpdatesFromSeveralThreadsAreNotLost) {
 TEST(Metrics, BfmMetricsMoveWhenRecorded) {
     const std::string before = metrics::render();
     metrics::record_http_request("/api/v1/jobs/{id}", "GET", 200, 0.002);
-    metrics::record_grpc_request("Migrate", "OK", 0.01);
+    metrics::record_grpc_request("/migration.MigrationService/Migrate", "OK", 0.01);
     metrics::record_migration("applied", 1.2);
     metrics::record_migrations_skipped(3);
     metrics::record_lock_wait(0.02);
@@ -139,7 +139,8 @@ TEST(Metrics, BfmMetricsMoveWhenRecorded) {
     EXPECT_TRUE(contains(text, "bfm_http_request_duration_seconds_bucket{route=\"/api/v1/jobs/"
                                "{id}\",method=\"GET\",le=\"0.0025\"}"))
         << text;
-    EXPECT_TRUE(contains(text, "bfm_grpc_requests_total{method=\"Migrate\",code=\"OK\"} 1"))
+    EXPECT_TRUE(contains(text, "bfm_grpc_requests_total{method=\"/migration.MigrationService/"
+                               "Migrate\",code=\"OK\"} 1"))
         << text;
     EXPECT_TRUE(contains(text, "bfm_migration_duration_seconds_count{outcome=\"applied\"}"));
     EXPECT_TRUE(contains(text, "bfm_lock_wait_seconds_count"));
