@@ -54,6 +54,8 @@ core::migration_outcome outcome_of(std::string_view text) {
     if (text == "applied") return core::migration_outcome::applied;
     if (text == "failed") return core::migration_outcome::failed;
     if (text == "would_apply") return core::migration_outcome::would_apply;
+    if (text == "rolled_back") return core::migration_outcome::rolled_back;
+    if (text == "would_roll_back") return core::migration_outcome::would_roll_back;
     return core::migration_outcome::skipped;
 }
 
