@@ -59,22 +59,22 @@ bool requires_token(const json::object& op) {
 }
 
 struct seen_answers {
-    bool success = false;  // a 2xx
+    bool success = false;       // a 2xx
     bool client_error = false;  // a 4xx
 };
 
 class OpenApiConformance : public ::testing::Test {
 protected:
     void SetUp() override {
-        doc = json::parse(read_file(std::string(BFM_SOURCE_DIR) + "/docs/openapi.json"))
-                  .as_object();
+        doc =
+            json::parse(read_file(std::string(BFM_SOURCE_DIR) + "/docs/openapi.json")).as_object();
         validator = std::make_unique<bfm::test::schema_validator>(doc);
         bfm::test::create_test_database(state_db);
         bfm::test::create_test_database(app_db);
         tokens_file = std::filesystem::temp_directory_path()
                       / ("bfm-e2e-openapi-tokens-" + std::to_string(::getpid()) + ".txt");
-        std::ofstream(tokens_file) << "viewer " << viewer_token << "\noperator " << operator_token
-                                   << "\n";
+        std::ofstream(tokens_file)
+            << "viewer " << viewer_token << "\noperator " << operator_token << "\n";
         ::chmod(tokens_file.c_str(), 0600);
     }
 
@@ -86,11 +86,16 @@ protected:
     std::map<std::string, std::string> env() {
         const auto p = bfm::test::pg_params(state_db);
         std::map<std::string, std::string> e{
-            {"BFM_HTTP_PORT", std::to_string(port)},   {"BFM_HTTP_ADDRESS", "127.0.0.1"},
-            {"BFM_API_TOKEN", admin_token},            {"BFM_API_TOKENS_FILE", tokens_file.string()},
-            {"BFM_SFM_PATH", sfm_path},                {"BFM_STATE_DB_HOST", p.host},
-            {"BFM_STATE_DB_PORT", std::to_string(p.port)}, {"BFM_STATE_DB_USERNAME", p.user},
-            {"BFM_STATE_DB_NAME", state_db},           {"BFM_CONNECT_TIMEOUT", "1s"},
+            {"BFM_HTTP_PORT", std::to_string(port)},
+            {"BFM_HTTP_ADDRESS", "127.0.0.1"},
+            {"BFM_API_TOKEN", admin_token},
+            {"BFM_API_TOKENS_FILE", tokens_file.string()},
+            {"BFM_SFM_PATH", sfm_path},
+            {"BFM_STATE_DB_HOST", p.host},
+            {"BFM_STATE_DB_PORT", std::to_string(p.port)},
+            {"BFM_STATE_DB_USERNAME", p.user},
+            {"BFM_STATE_DB_NAME", state_db},
+            {"BFM_CONNECT_TIMEOUT", "1s"},
         };
         for (const std::string conn : {"CORE", "GUARD", "ORGANIZATION"}) {
             e[conn + "_BACKEND"] = "postgresql";
@@ -141,7 +146,8 @@ protected:
 
     // Every `event:`/`data:` frame of a finished event stream, data checked against the
     // documented schema for its event name.
-    void check_events(const std::string& body, const json::object& events, const std::string& what) {
+    void check_events(const std::string& body, const json::object& events,
+                      const std::string& what) {
         std::vector<std::string> names;
         std::size_t at = 0;
         while (at < body.size()) {
@@ -195,7 +201,8 @@ protected:
         const json::object& content = response.at("content").as_object();
         const std::string content_type = reply.headers["Content-Type"];
         if (const auto* media = content.if_contains("application/json")) {
-            EXPECT_EQ(content_type.rfind("application/json", 0), 0u) << what << ": " << content_type;
+            EXPECT_EQ(content_type.rfind("application/json", 0), 0u)
+                << what << ": " << content_type;
             boost::system::error_code ec;
             const json::value parsed = json::parse(reply.body, ec);
             if (ec) {
@@ -271,7 +278,8 @@ TEST_F(OpenApiConformance, EveryOperationAnswersAsDocumented) {
         expect_status(200, "GET", std::string("/api/v1/migrations/{id}") + suffix,
                       "/api/v1/migrations/" + plans + suffix, {}, viewer_token);
     }
-    for (const char* p : {"/api/v1/migrations/executions/recent", "/api/v1/migrations/skipped/recent"}) {
+    for (const char* p :
+         {"/api/v1/migrations/executions/recent", "/api/v1/migrations/skipped/recent"}) {
         expect_status(200, "GET", p, std::string(p) + "?limit=5", {}, viewer_token);
     }
     expect_status(200, "POST", "/api/v1/migrations/order-batch", "/api/v1/migrations/order-batch",
@@ -380,8 +388,8 @@ TEST_F(OpenApiConformance, EveryOperationAnswersAsDocumented) {
     // ---- coverage: every documented operation answered 2xx, and 4xx when it can -------------
     for (const auto& item : doc.at("paths").as_object()) {
         for (const auto& entry : item.value().as_object()) {
-            const std::string key = (entry.key() == "get" ? "GET " : "POST ")
-                                    + std::string(item.key());
+            const std::string key =
+                (entry.key() == "get" ? "GET " : "POST ") + std::string(item.key());
             const seen_answers seen = coverage[key];
             EXPECT_TRUE(seen.success) << key << " never answered 2xx";
             if (requires_token(entry.value().as_object())) {
@@ -413,10 +421,10 @@ TEST(OpenApiDrift, EveryRouteInTheSourcesIsDocumented) {
     EXPECT_GE(scan("migration_routes.cpp", R"re(\{http::verb::(\w+), (true|false), "([^"]*)")re",
                    [&](const std::smatch& m) {
                        const std::string suffix = m[3];
-                       routes.emplace_back(
-                           m[1], m[2] == "true" ? "/api/v1/migrations/{id}"
-                                                      + (suffix.empty() ? "" : "/" + suffix)
-                                                : "/api/v1/migrations/" + suffix);
+                       routes.emplace_back(m[1], m[2] == "true"
+                                                     ? "/api/v1/migrations/{id}"
+                                                           + (suffix.empty() ? "" : "/" + suffix)
+                                                     : "/api/v1/migrations/" + suffix);
                    }),
               8u);
     EXPECT_GE(scan("revert_handlers.cpp", R"re(path == "(/api/v1/[^"]*)")re",

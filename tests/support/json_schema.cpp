@@ -11,9 +11,9 @@ namespace json = boost::json;
 namespace {
 
 const std::set<std::string, std::less<>> known_keywords = {
-    "type",   "nullable", "properties", "required",    "additionalProperties", "items",
-    "enum",   "oneOf",    "minimum",    "maximum",     "$ref",                 "description",
-    "format", "default",  "title",      "example"};
+    "type",  "nullable", "properties", "required", "additionalProperties", "items",  "enum",
+    "oneOf", "minimum",  "maximum",    "$ref",     "description",          "format", "default",
+    "title", "example"};
 
 bool has_type(const json::value& v, std::string_view type) {
     if (type == "object") return v.is_object();
@@ -38,7 +38,8 @@ const json::value& schema_validator::resolve(const std::string& ref) const {
     std::size_t start = 2;
     while (true) {
         const std::size_t slash = ref.find('/', start);
-        const std::string key = ref.substr(start, slash == std::string::npos ? slash : slash - start);
+        const std::string key =
+            ref.substr(start, slash == std::string::npos ? slash : slash - start);
         at = object == nullptr ? nullptr : object->if_contains(key);
         if (at == nullptr) throw std::invalid_argument("unresolved $ref: " + ref);
         if (slash == std::string::npos) return *at;
@@ -125,8 +126,8 @@ void schema_validator::check(const json::value& instance, const json::value& sch
         if (const auto* required = schema.if_contains("required")) {
             for (const auto& name : required->as_array()) {
                 if (!object.contains(name.as_string())) {
-                    errors.push_back(path + ": required property \""
-                                     + std::string(name.as_string()) + "\" is missing");
+                    errors.push_back(path + ": required property \"" + std::string(name.as_string())
+                                     + "\" is missing");
                 }
             }
         }

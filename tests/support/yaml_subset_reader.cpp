@@ -63,7 +63,8 @@ private:
         boost::system::error_code ec;
         json::value v = json::parse(text, ec);
         if (ec) fail(l, "not a quoted string or JSON scalar");
-        if ((v.is_object() && !v.get_object().empty()) || (v.is_array() && !v.get_array().empty())) {
+        if ((v.is_object() && !v.get_object().empty())
+            || (v.is_array() && !v.get_array().empty())) {
             fail(l, "a non-empty flow collection");
         }
         return v;
@@ -116,6 +117,8 @@ private:
 
 }  // namespace
 
-json::value read_yaml_subset(std::string_view text) { return reader(text).document(); }
+json::value read_yaml_subset(std::string_view text) {
+    return reader(text).document();
+}
 
 }  // namespace bfm::test

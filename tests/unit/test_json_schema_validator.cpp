@@ -28,12 +28,14 @@ const json::object doc = json::parse(R"({
                             "ratio": {"type": "number", "maximum": 1}}},
     "Counts": {"type": "object", "additionalProperties": {"type": "integer"}},
     "Either": {"oneOf": [{"$ref": "#/components/schemas/Err"}, {"$ref": "#/components/schemas/Nested"}]}
-  }}})").as_object();
+  }}})")
+                             .as_object();
 
 std::vector<std::string> check(std::string_view instance, std::string_view name) {
     bfm::test::schema_validator v(doc);
-    return v.validate(json::parse(instance),
-                      json::value(json::object{{"$ref", "#/components/schemas/" + std::string(name)}}));
+    return v.validate(
+        json::parse(instance),
+        json::value(json::object{{"$ref", "#/components/schemas/" + std::string(name)}}));
 }
 
 bool mentions(const std::vector<std::string>& errors, std::string_view what) {
@@ -65,9 +67,9 @@ TEST(JsonSchemaValidator, RejectsEachKindOfViolation) {
                          "$.items[0].id: null where the schema is not nullable"));
     EXPECT_TRUE(mentions(check(R"({"items": [], "total": 1.5})", "Page"), "expected integer"));
     EXPECT_TRUE(mentions(check(R"({"items": [], "total": -1})", "Page"), "below the minimum"));
-    EXPECT_TRUE(mentions(check(R"({"items": [{"id": "a", "state": "ok", "ratio": 2}], "total": 1})",
-                               "Page"),
-                         "above the maximum"));
+    EXPECT_TRUE(mentions(
+        check(R"({"items": [{"id": "a", "state": "ok", "ratio": 2}], "total": 1})", "Page"),
+        "above the maximum"));
     EXPECT_TRUE(mentions(check(R"({"items": {}, "total": 1})", "Page"), "$.items: expected array"));
     EXPECT_TRUE(mentions(check(R"({"a": "1"})", "Counts"), "$.a: expected integer"));
     EXPECT_TRUE(mentions(check(R"({"error": 5})", "Either"), "matches 0 of the oneOf"));

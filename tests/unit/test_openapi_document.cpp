@@ -24,7 +24,9 @@ namespace json = boost::json;
 using bfm::net::to_yaml;
 using bfm::test::read_yaml_subset;
 
-json::object document() { return json::parse(bfm::net::openapi_json_text()).as_object(); }
+json::object document() {
+    return json::parse(bfm::net::openapi_json_text()).as_object();
+}
 
 // Every "$ref" string anywhere in `v`.
 void collect_refs(const json::value& v, std::vector<std::string>& out) {
@@ -120,8 +122,8 @@ TEST(YamlEmit, BlockLayout) {
 }
 
 TEST(YamlSubsetReader, RefusesWhatIsOutsideTheSubset) {
-    EXPECT_THROW(read_yaml_subset("\"a\": plain\n"), std::runtime_error);  // unquoted string
-    EXPECT_THROW(read_yaml_subset("a: \"x\"\n"), std::runtime_error);      // unquoted key
+    EXPECT_THROW(read_yaml_subset("\"a\": plain\n"), std::runtime_error);      // unquoted string
+    EXPECT_THROW(read_yaml_subset("a: \"x\"\n"), std::runtime_error);          // unquoted key
     EXPECT_THROW(read_yaml_subset("\"a\":\n\"b\": 1\n"), std::runtime_error);  // no block
     EXPECT_THROW(read_yaml_subset("\"a\": 1\n   \"b\": 1\n"), std::runtime_error);
     EXPECT_THROW(read_yaml_subset("\"a\": 1\n\"a\": 2\n"), std::runtime_error);
