@@ -69,6 +69,9 @@ std::map<std::string, std::string> server_env(unsigned short http_port, unsigned
         {"BFM_STATE_DB_NAME", state_db},
         {"BFM_SHUTDOWN_GRACE", "2s"},
         {"BFM_JOB_POLL_INTERVAL", "200ms"},
+        // Heartbeats (lease / 3) store a target's current migration: every 500 ms, so the
+        // cancel test sees the slow migration running well inside its 3 s.
+        {"BFM_LOCK_LEASE", "1500ms"},
         {"APP_BACKEND", "postgresql"},
         {"APP_DB_HOST", p.host},
         {"APP_DB_PORT", std::to_string(p.port)},
@@ -413,7 +416,7 @@ TEST_F(GrpcApi, GetListAndCancelJobs) {
 
     // Wait until the slow migration runs (it takes 3 s), then cancel: it is cancelled
     // server-side.
-    for (int i = 0; i < 50; ++i) {
+    for (int i = 0; i < 100; ++i) {
         auto c = context();
         job.Clear();
         ASSERT_TRUE(stub_->GetJob(c.get(), get, &job).ok());
