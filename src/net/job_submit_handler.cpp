@@ -1,6 +1,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "net/http_origin.hpp"
 #include "net/handlers.hpp"
 #include "net/job_errors.hpp"
 #include "net/job_request_json.hpp"
@@ -16,14 +17,6 @@ namespace {
 
 constexpr std::string_view jobs_path = "/api/v1/jobs";
 
-core::execution_origin job_origin() {
-    core::execution_origin origin;
-    origin.method = core::execution_method::api;
-    origin.executed_by = "api_user";
-    origin.context_json = json::serialize(
-        json::object{{"endpoint", jobs_path}, {"method", "POST"}, {"connection_type", "http"}});
-    return origin;
-}
 
 }  // namespace
 
@@ -38,7 +31,7 @@ asio::awaitable<json_reply> handle_submit_job(core::migration_service& service,
         co_return to_job_error(forbidden_reply(caller, need));
     }
     core::normalise_result normalised =
-        core::normalise_request(*parsed.request, service.config(), job_origin());
+        core::normalise_request(*parsed.request, service.config(), http_origin(jobs_path));
     if (normalised.error) {
         const core::request_error& e = *normalised.error;
         co_return job_field_error(e.code, e.message, e.field);

@@ -3,6 +3,7 @@
 #include <boost/url/decode_view.hpp>
 #include <boost/url/pct_string_view.hpp>
 
+#include "net/http_origin.hpp"
 #include "net/job_request_json.hpp"
 #include "net/migrate_request_json.hpp"
 #include "net/migrate_response_json.hpp"
@@ -18,14 +19,6 @@ namespace {
 
 constexpr std::string_view migrations_prefix = "/api/v1/migrations/";
 
-core::execution_origin http_origin(std::string_view endpoint) {
-    core::execution_origin origin;
-    origin.method = core::execution_method::api;
-    origin.executed_by = "api_user";
-    origin.context_json = json::serialize(
-        json::object{{"endpoint", endpoint}, {"method", "POST"}, {"connection_type", "http"}});
-    return origin;
-}
 
 json_reply bad_request(const body_error& e) {
     return error_reply(http::status::bad_request, e.message, e.code, e.field);

@@ -1,6 +1,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "net/http_origin.hpp"
 #include "net/handlers.hpp"
 #include "net/migrate_response_json.hpp"
 
@@ -9,19 +10,6 @@ namespace bfm::net {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 namespace json = boost::json;
-
-namespace {
-
-core::execution_origin http_origin(std::string_view endpoint) {
-    core::execution_origin origin;
-    origin.method = core::execution_method::api;
-    origin.executed_by = "api_user";
-    origin.context_json = json::serialize(
-        json::object{{"endpoint", endpoint}, {"method", "POST"}, {"connection_type", "http"}});
-    return origin;
-}
-
-}  // namespace
 
 asio::awaitable<json_reply> handle_run_up(core::migration_service& service, migrate_body_kind kind,
                                           std::string_view body, std::string_view endpoint) {
