@@ -60,8 +60,10 @@ jq -n --argjson report "$REPORT" --arg n "$N" --arg idle "$IDLE_RSS_KB" --arg ma
              rss_mb: {idle: (($idle | tonumber) / 1024 * 10 | round / 10),
                       max: (($max | tonumber) / 1024 * 10 | round / 10)},
              goal_p99_ms: 50, goal_met: ($report.latency_ms.p99 < 50), machine: $machine}' >"$OUT"
-jq -r '"watchers: \(.sse_watchers) SSE + \(.grpc_watchers) gRPC, \(.watchers_finished) saw job_finished, \(.watchers_failed) failed
-events delivered: \(.events_received)
-latency ms: p50 \(.latency_ms.p50), p90 \(.latency_ms.p90), p99 \(.latency_ms.p99) (goal < 50: \(if .goal_met then "met" else "NOT met" end)), max \(.latency_ms.max)
+jq -r '"watchers: \(.sse_watchers) SSE + \(.grpc_watchers) gRPC, \(.watchers_finished) saw job_finished, \(.watchers_failed) failed; all attached after \(.attach_s) s
+events per watcher: \(.events_per_watcher.min)..\(.events_per_watcher.max); live window \(.live_window_s) s
+live latency ms (\(.latency_ms.events) deliveries): p50 \(.latency_ms.p50), p90 \(.latency_ms.p90), p99 \(.latency_ms.p99) (goal < 50: \(if .goal_met then "met" else "NOT met" end)), max \(.latency_ms.max)
+  SSE p50 \(.latency_ms_sse.p50), p99 \(.latency_ms_sse.p99); gRPC p50 \(.latency_ms_grpc.p50), p99 \(.latency_ms_grpc.p99)
+with the attach backlog (\(.latency_ms_with_backlog.events)): p50 \(.latency_ms_with_backlog.p50), p99 \(.latency_ms_with_backlog.p99), max \(.latency_ms_with_backlog.max)
 bfm RSS: idle \(.rss_mb.idle) MB, max \(.rss_mb.max) MB"' "$OUT"
 echo "results: $OUT"

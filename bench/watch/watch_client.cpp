@@ -1,8 +1,11 @@
 // Event delivery under many watchers (a benchmark, not a test): S Server-Sent-Events subscribers
-// (GET /api/v1/jobs/{id}/events) and W gRPC WatchJob streams on ONE job, all opened before the
-// job starts running. For every live event each watcher receives, latency = time received - the
-// event's own `at` stamp (milliseconds, set by the server when it publishes the event). Prints
-// one JSON object: counts, p50/p90/p99/max latency, and how many watchers saw job_finished.
+// (GET /api/v1/jobs/{id}/events) and W gRPC WatchJob streams on ONE running job. For every event
+// a watcher receives, latency = time received - the event's own `at` stamp (milliseconds, set
+// by the server when it publishes the event; same machine clock).
+//
+// Two figures: `live` counts the events published after every watcher had its snapshot (all
+// streams attached: the steady state the goal is about); `all` adds the backlog each watcher
+// caught up on while the others were still connecting. Prints one JSON object.
 //
 // Usage: bfm_bench_watch HOST HTTP_PORT GRPC_PORT TOKEN JOB_ID SSE_WATCHERS GRPC_WATCHERS
 //        (the script bench/watch/run.sh starts everything and submits the job)
@@ -10,16 +13,16 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -36,64 +39,155 @@ std::int64_t now_ms() {
         .count();
 }
 
-// "2026-11-21T15:20:00.123Z" -> milliseconds since the epoch; -1 when it does not parse.
-std::int64_t parse_at(const std::string& at) {
-    std::tm tm{};
-    int ms = 0;
-    if (std::sscanf(at.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon,
-                    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms)
-        != 7) {
-        return -1;
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+    out = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+        if (i >= s.size() || s[i] < '0' || s[i] > '9') return false;
+        out = out * 10 + (s[i] - '0');
     }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+    return true;
 }
 
-struct results {
-    std::mutex mutex;
-    std::vector<std::int64_t> latencies_ms;
-    std::atomic<int> finished{0};  // watchers that saw job_finished
-    std::atomic<int> failed{0};    // watchers that could not connect or ended badly
+// "2026-11-21T15:20:00.123Z" -> milliseconds since the epoch; -1 when it does not parse.
+// Hand-rolled: millions of stamps go through here and the client shares the server's cores.
+std::int64_t parse_at(std::string_view at) {
+    int y, mo, d, h, mi, s, ms;
+    if (at.size() < 24 || !digits(at, 0, 4, y) || !digits(at, 5, 2, mo) || !digits(at, 8, 2, d)
+        || !digits(at, 11, 2, h) || !digits(at, 14, 2, mi) || !digits(at, 17, 2, s)
+        || !digits(at, 20, 3, ms)) {
+        return -1;
+    }
+    thread_local int cached_day[3] = {-1, -1, -1};
+    thread_local std::int64_t cached_day_ms = 0;
+    if (cached_day[0] != y || cached_day[1] != mo || cached_day[2] != d) {
+        std::tm tm{};
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        cached_day_ms = static_cast<std::int64_t>(timegm(&tm)) * 1000;
+        cached_day[0] = y;
+        cached_day[1] = mo;
+        cached_day[2] = d;
+    }
+    return cached_day_ms + ((h * 60 + mi) * 60 + s) * 1000LL + ms;
+}
 
-    void add(const std::string& type, const std::string& at) {
-        if (type == "snapshot") return;  // a replay of the past, not a delivery
-        const auto stamp = parse_at(at);
-        if (stamp < 0) return;
-        const auto latency = now_ms() - stamp;
-        const std::lock_guard<std::mutex> lock(mutex);
-        latencies_ms.push_back(latency);
+// Latencies in 1 ms buckets (the last one: 60 s or more), filled from several threads.
+struct histogram {
+    static constexpr std::size_t buckets = 60001;
+    std::unique_ptr<std::atomic<std::uint64_t>[]> counts{new std::atomic<std::uint64_t>[buckets]()};
+
+    void add(std::int64_t ms) {
+        const auto i = static_cast<std::size_t>(std::clamp<std::int64_t>(ms, 0, buckets - 1));
+        counts[i].fetch_add(1, std::memory_order_relaxed);
+    }
+    boost::json::object report() const {
+        std::uint64_t total = 0;
+        for (std::size_t i = 0; i < buckets; ++i) total += counts[i].load();
+        auto at = [&](double p) -> std::int64_t {
+            if (total == 0) return -1;
+            const auto rank = static_cast<std::uint64_t>(p * static_cast<double>(total - 1)) + 1;
+            std::uint64_t seen = 0;
+            for (std::size_t i = 0; i < buckets; ++i) {
+                seen += counts[i].load();
+                if (seen >= rank) return static_cast<std::int64_t>(i);
+            }
+            return static_cast<std::int64_t>(buckets - 1);
+        };
+        return {{"events", total},       {"p50", at(0.50)}, {"p90", at(0.90)},
+                {"p99", at(0.99)},       {"p999", at(0.999)}, {"max", at(1.0)}};
     }
 };
 
-// One SSE subscriber: raw HTTP/1.1 on its own socket, lines parsed as they come.
-asio::awaitable<void> sse_watcher(tcp::endpoint server, std::string request, results& out) {
+struct results {
+    int watchers = 0;
+    std::atomic<int> attached{0};           // watchers that got their snapshot
+    std::atomic<std::int64_t> ready_ms{0};  // when the last one did (0: not yet)
+    std::atomic<std::int64_t> first_live_at{0}, last_live_at{0};
+    histogram live, all, live_sse, live_grpc;
+    std::atomic<int> finished{0};  // watchers that saw job_finished
+    std::atomic<int> failed{0};    // watchers that could not connect or ended badly
+    std::atomic<std::uint64_t> min_per_watcher{~0ULL}, max_per_watcher{0};
+
+    void snapshot_received() {
+        if (attached.fetch_add(1) + 1 == watchers) ready_ms = now_ms();
+    }
+    void event_received(std::string_view at, bool sse) {
+        const std::int64_t stamp = parse_at(at);
+        if (stamp < 0) return;
+        const std::int64_t latency = now_ms() - stamp;
+        all.add(latency);
+        const std::int64_t ready = ready_ms.load(std::memory_order_relaxed);
+        if (ready == 0 || stamp < ready) return;
+        live.add(latency);
+        (sse ? live_sse : live_grpc).add(latency);
+        std::int64_t first = first_live_at.load();
+        while ((first == 0 || stamp < first) && !first_live_at.compare_exchange_weak(first, stamp)) {
+        }
+        std::int64_t last = last_live_at.load();
+        while (stamp > last && !last_live_at.compare_exchange_weak(last, stamp)) {
+        }
+    }
+    void watcher_done(std::uint64_t events) {
+        std::uint64_t v = min_per_watcher.load();
+        while (events < v && !min_per_watcher.compare_exchange_weak(v, events)) {
+        }
+        v = max_per_watcher.load();
+        while (events > v && !max_per_watcher.compare_exchange_weak(v, events)) {
+        }
+    }
+};
+
+// The string value of "key":"..." in a JSON text without escapes in that value.
+std::string_view json_string_field(std::string_view json, std::string_view quoted_key) {
+    const std::size_t k = json.find(quoted_key);
+    if (k == std::string_view::npos) return {};
+    const std::size_t start = k + quoted_key.size();
+    const std::size_t end = json.find('"', start);
+    if (end == std::string_view::npos) return {};
+    return json.substr(start, end - start);
+}
+
+// One SSE subscriber: raw HTTP/1.1 on its own socket; "event:" and "data:" lines are looked at
+// (the chunk-size lines of the chunked body are ignored), the stamp found without a JSON parser.
+asio::awaitable<void> sse_watcher(tcp::endpoint server, const std::string& request,
+                                  results& out) {
     tcp::socket socket(co_await asio::this_coro::executor);
+    std::uint64_t events = 0;
     try {
         co_await socket.async_connect(server, asio::use_awaitable);
         co_await asio::async_write(socket, asio::buffer(request), asio::use_awaitable);
         std::string buffer;
+        std::array<char, 64 * 1024> chunk;
+        std::string type;
         for (;;) {
             const std::size_t n =
-                co_await asio::async_read_until(socket, asio::dynamic_buffer(buffer), '\n',
-                                                asio::use_awaitable);
-            std::string line = buffer.substr(0, n - 1);
-            buffer.erase(0, n);
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            if (line.rfind("data: ", 0) != 0) continue;
-            boost::system::error_code ec;
-            auto event = boost::json::parse(line.substr(6), ec);
-            if (ec || !event.is_object()) continue;
-            const auto& o = event.as_object();
-            const auto* type = o.if_contains("type");
-            const auto* at = o.if_contains("at");
-            if (type == nullptr || !type->is_string()) continue;
-            const std::string t(type->get_string());
-            out.add(t, at != nullptr && at->is_string() ? std::string(at->get_string()) : "");
-            if (t == "job_finished") {
-                ++out.finished;
-                co_return;
+                co_await socket.async_read_some(asio::buffer(chunk), asio::use_awaitable);
+            buffer.append(chunk.data(), n);
+            std::size_t pos = 0;
+            for (;;) {
+                const std::size_t eol = buffer.find('\n', pos);
+                if (eol == std::string::npos) break;
+                std::string_view line(buffer.data() + pos, eol - pos);
+                pos = eol + 1;
+                if (line.starts_with("event: ")) {
+                    type.assign(line.substr(7));
+                    if (!type.empty() && type.back() == '\r') type.pop_back();
+                } else if (line.starts_with("data: ")) {
+                    if (type == "snapshot") {
+                        out.snapshot_received();
+                        continue;
+                    }
+                    ++events;
+                    out.event_received(json_string_field(line, "\"at\":\""), true);
+                    if (type == "job_finished") {
+                        ++out.finished;
+                        out.watcher_done(events);
+                        co_return;
+                    }
+                }
             }
+            buffer.erase(0, pos);
         }
     } catch (const std::exception&) {
         ++out.failed;
@@ -101,7 +195,7 @@ asio::awaitable<void> sse_watcher(tcp::endpoint server, std::string request, res
 }
 
 // One gRPC WatchJob stream, read with the callback API (no thread per stream).
-class grpc_watcher : public grpc::ClientReadReactor<migration::JobEvent> {
+class grpc_watcher : public grpc::ClientReadReactor<migration::JobEvents> {
 public:
     grpc_watcher(migration::MigrationService::Stub& stub, const std::string& token,
                  const std::string& job_id, results& out, std::atomic<int>& open)
@@ -109,14 +203,24 @@ public:
         context_.AddMetadata("authorization", "Bearer " + token);
         request_.set_job_id(job_id);
         stub.async()->WatchJob(&context_, &request_, this);
-        StartRead(&event_);
+        StartRead(&message_);
         StartCall();
     }
     void OnReadDone(bool ok) override {
         if (!ok) return;
-        out_.add(event_.type(), event_.at());
-        if (event_.type() == "job_finished") ++out_.finished;
-        StartRead(&event_);
+        for (const migration::JobEvent& event : message_.events()) {
+            if (event.type() == "snapshot") {
+                out_.snapshot_received();
+                continue;
+            }
+            ++events_;
+            out_.event_received(event.at(), false);
+            if (event.type() == "job_finished") {
+                ++out_.finished;
+                out_.watcher_done(events_);
+            }
+        }
+        StartRead(&message_);
     }
     void OnDone(const grpc::Status& status) override {
         if (!status.ok()) ++out_.failed;
@@ -126,16 +230,11 @@ public:
 private:
     grpc::ClientContext context_;
     migration::WatchJobRequest request_;
-    migration::JobEvent event_;
+    migration::JobEvents message_;
+    std::uint64_t events_ = 0;
     results& out_;
     std::atomic<int>& open_;
 };
-
-std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p) {
-    if (sorted.empty()) return -1;
-    const auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
-    return sorted[std::min(i, sorted.size() - 1)];
-}
 
 }  // namespace
 
@@ -153,6 +252,8 @@ int main(int argc, char** argv) {
     const int sse_count = std::stoi(argv[6]);
     const int grpc_count = std::stoi(argv[7]);
     results out;
+    out.watchers = sse_count + grpc_count;
+    const std::int64_t started_ms = now_ms();
 
     // gRPC: 10 channels (separate HTTP/2 connections), streams spread over them.
     std::vector<std::unique_ptr<migration::MigrationService::Stub>> stubs;
@@ -182,18 +283,23 @@ int main(int argc, char** argv) {
     ioc.run();
     while (grpc_open > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
 
-    std::vector<std::int64_t> sorted = out.latencies_ms;
-    std::sort(sorted.begin(), sorted.end());
+    const std::int64_t ready = out.ready_ms.load();
+    const std::int64_t first = out.first_live_at.load();
+    const std::int64_t last = out.last_live_at.load();
     boost::json::object report{
         {"sse_watchers", sse_count},
         {"grpc_watchers", grpc_count},
         {"watchers_finished", out.finished.load()},
         {"watchers_failed", out.failed.load()},
-        {"events_received", sorted.size()},
-        {"latency_ms", boost::json::object{{"p50", percentile(sorted, 0.50)},
-                                           {"p90", percentile(sorted, 0.90)},
-                                           {"p99", percentile(sorted, 0.99)},
-                                           {"max", sorted.empty() ? -1 : sorted.back()}}},
+        {"attach_s", ready == 0 ? -1.0 : static_cast<double>(ready - started_ms) / 1000.0},
+        {"events_per_watcher",
+         boost::json::object{{"min", out.min_per_watcher.load() == ~0ULL ? 0 : out.min_per_watcher.load()},
+                             {"max", out.max_per_watcher.load()}}},
+        {"live_window_s", first == 0 ? 0.0 : static_cast<double>(last - first) / 1000.0},
+        {"latency_ms", out.live.report()},
+        {"latency_ms_with_backlog", out.all.report()},
+        {"latency_ms_sse", out.live_sse.report()},
+        {"latency_ms_grpc", out.live_grpc.report()},
     };
     std::cout << boost::json::serialize(report) << "\n";
     return out.failed > 0 ? 1 : 0;

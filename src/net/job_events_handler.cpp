@@ -39,18 +39,19 @@ public:
         }
         while (!sink.stopping()) {
             // Everything queued goes out in one write; each event's JSON is made once for all
-            // of its subscribers (shared_event::encoded).
+            // of its subscribers (shared_event::encoded_json).
             std::vector<core::shared_event_ptr> batch =
                 co_await subscription_->next_batch(keep_alive_, max_batch);
             if (!batch.empty()) {
                 std::string frames;
+                frames.reserve(batch.size() * 320);
                 bool finished = false;
                 for (const auto& shared : batch) {
-                    if (shared->encoded.empty()) {
-                        shared->encoded = json::serialize(job_event_json(shared->event));
+                    if (shared->encoded_json.empty()) {
+                        shared->encoded_json = json::serialize(job_event_json(shared->event));
                     }
-                    frames += sse_event(core::to_string(shared->event.type), next_id_++,
-                                        shared->encoded);
+                    append_sse_event(frames, core::to_string(shared->event.type), next_id_++,
+                                     shared->encoded_json);
                     finished = shared->event.type == core::job_event_type::job_finished;
                     if (finished) break;
                 }

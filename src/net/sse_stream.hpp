@@ -34,6 +34,9 @@ public:
 // "event: <type>\nid: <id>\ndata: <data>\n\n"; a line break in `data` starts another "data:"
 // line, as the SSE format requires (serialised JSON has none).
 std::string sse_event(std::string_view type, std::uint64_t id, std::string_view data);
+// The same, appended to `out` (many events in one write).
+void append_sse_event(std::string& out, std::string_view type, std::uint64_t id,
+                      std::string_view data);
 
 // ": <text>\n\n" — ignored by clients, keeps proxies and idle timers from closing the stream.
 std::string sse_comment(std::string_view text);

@@ -2,6 +2,7 @@
 // client generated from proto/migration.proto, and through bfm_grpc_probe (reflection and the
 // standard health service, as a stock tool would use them).
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -364,12 +366,22 @@ TEST_F(GrpcApi, SubmitJobThenWatchJobStreamsUntilJobFinished) {
     auto ctx = context();
     auto reader = stub_->WatchJob(ctx.get(), request);
     std::vector<migration::JobEvent> events;
-    migration::JobEvent event;
-    while (reader->Read(&event)) events.push_back(event);
+    migration::JobEvents message;
+    std::size_t messages = 0;
+    while (reader->Read(&message)) {
+        ++messages;
+        // The snapshot travels alone in the first message; no message is empty.
+        if (messages == 1) {
+            EXPECT_EQ(message.events_size(), 1);
+        }
+        EXPECT_GE(message.events_size(), 1);
+        for (const auto& e : message.events()) events.push_back(e);
+    }
     const grpc::Status status = reader->Finish();
     ASSERT_TRUE(status.ok()) << status.error_message();
     ASSERT_GE(events.size(), 2u);
     EXPECT_EQ(events.front().type(), "snapshot");
+    for (std::size_t i = 1; i < events.size(); ++i) EXPECT_NE(events[i].type(), "snapshot");
     EXPECT_EQ(events.front().snapshot().job().job_id(), job_id);
     ASSERT_EQ(events.front().snapshot().targets_size(), 1);
     EXPECT_EQ(events.front().snapshot().targets(0).schema(), "cli_grpc_watch");
@@ -560,8 +572,8 @@ TEST_F(GrpcApi, BadInputIsAnInvalidArgumentNamingTheField) {
     watch.set_job_id("0190a3c2-7b1e-7cc0-8e3f-000000000000");
     auto ctx8 = context();
     auto reader = stub_->WatchJob(ctx8.get(), watch);
-    migration::JobEvent event;
-    EXPECT_FALSE(reader->Read(&event));
+    migration::JobEvents events;
+    EXPECT_FALSE(reader->Read(&events));
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 
     // Nothing was created for any of them.
@@ -569,6 +581,34 @@ TEST_F(GrpcApi, BadInputIsAnInvalidArgumentNamingTheField) {
                        "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'cli_x%' "
                        "OR nspname IN ('cli_one', 'cli_two', 'cli_fine')"),
               "0");
+}
+
+// Bytes that are no protobuf message at all (field 1 declared as a 100-byte string, 3 bytes
+// follow) are refused, for a typed method and for the raw WatchJob, and the server goes on.
+TEST_F(GrpcApi, BytesThatAreNoMessageAreRefused) {
+    auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    grpc::GenericStub generic(channel);
+    const std::string garbage("\x0a\x64"
+                              "abc",
+                              5);
+    for (const std::string method :
+         {"/migration.MigrationService/GetJob", "/migration.MigrationService/WatchJob"}) {
+        auto ctx = context();
+        grpc::Slice slice(garbage);
+        const grpc::ByteBuffer request(&slice, 1);
+        grpc::ByteBuffer response;
+        std::promise<grpc::Status> done;
+        generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
+                          [&done](grpc::Status status) { done.set_value(std::move(status)); });
+        const grpc::Status status = done.get_future().get();
+        EXPECT_FALSE(status.ok()) << method;
+        EXPECT_TRUE(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT
+                    || status.error_code() == grpc::StatusCode::INTERNAL)
+            << method << ": " << status.error_code() << " " << status.error_message();
+    }
+    migration::HealthResponse health;
+    auto ctx = context();
+    EXPECT_TRUE(stub_->Health(ctx.get(), {}, &health).ok());
 }
 
 TEST_F(GrpcApi, AnExpiredDeadlineEndsTheCallButNotTheJob) {
@@ -601,9 +641,10 @@ TEST_F(GrpcApi, AClientThatCancelsWatchJobStopsTheStream) {
     request.set_job_id(job_id);
     auto ctx = context();
     auto reader = stub_->WatchJob(ctx.get(), request);
-    migration::JobEvent event;
+    migration::JobEvents event;
     ASSERT_TRUE(reader->Read(&event));
-    EXPECT_EQ(event.type(), "snapshot");
+    ASSERT_EQ(event.events_size(), 1);
+    EXPECT_EQ(event.events(0).type(), "snapshot");
     ctx->TryCancel();
     while (reader->Read(&event)) {
     }
@@ -799,7 +840,7 @@ TEST(GrpcShutdown, SigtermEndsOpenStreamsAndExitsCleanly) {
     request.set_job_id(job_id);
     auto ctx = context();
     auto reader = stub->WatchJob(ctx.get(), request);
-    migration::JobEvent event;
+    migration::JobEvents event;
     ASSERT_TRUE(reader->Read(&event));
 
     ::kill(s.process->pid(), SIGTERM);

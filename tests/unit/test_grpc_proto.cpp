@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "migration.pb.h"
+#include "net/grpc/job_events_wire.hpp"
 #include "net/grpc/proto_convert.hpp"
 
 namespace {
@@ -173,7 +174,7 @@ TEST(GrpcProto, TheServiceHasUpstreamsRpcsAndBfmsNewOnes) {
         {"GetJob", {"GetJobRequest", "GetJobResponse"}},
         {"ListJobs", {"ListJobsRequest", "ListJobsResponse"}},
         {"CancelJob", {"CancelJobRequest", "CancelJobResponse"}},
-        {"WatchJob", {"WatchJobRequest", "JobEvent"}},
+        {"WatchJob", {"WatchJobRequest", "JobEvents"}},
         {"Plan", {"PlanRequest", "PlanResponse"}},
     };
     EXPECT_EQ(service->method_count(), static_cast<int>(rpcs.size()));
@@ -305,6 +306,54 @@ TEST(GrpcConvert, ProgressUsesUpstreamStatusWordsAndCarriesTheEvent) {
     EXPECT_EQ(p.status(), "partial");
     EXPECT_EQ(p.message(), "job j partial");
     EXPECT_EQ(p.event().statement_index(), -1);
+}
+
+}  // namespace
+
+namespace {
+
+std::shared_ptr<const bfm::core::shared_event> shared(bfm::core::job_event e) {
+    return std::make_shared<const bfm::core::shared_event>(
+        bfm::core::shared_event{std::move(e), {}, {}});
+}
+
+TEST(JobEventsWire, CachedEventBytesMakeAJobEventsMessage) {
+    bfm::core::job_event first;
+    first.type = bfm::core::job_event_type::target_started;
+    first.job_id = "j";
+    first.schema = "cli_a";
+    bfm::core::job_event second = first;
+    second.type = bfm::core::job_event_type::migration_failed;
+    second.error = std::string(300, 'x');  // a length that needs a two-byte varint
+    std::vector<bfm::core::shared_event_ptr> events{shared(first), shared(second)};
+
+    migration::JobEvents parsed;
+    ASSERT_TRUE(parsed.ParseFromString(grpc_bridge::encode_job_events(events)));
+    ASSERT_EQ(parsed.events_size(), 2);
+    EXPECT_EQ(parsed.events(0).type(), "target_started");
+    EXPECT_EQ(parsed.events(0).schema(), "cli_a");
+    EXPECT_EQ(parsed.events(1).type(), "migration_failed");
+    EXPECT_EQ(parsed.events(1).error(), std::string(300, 'x'));
+    // Serialized once: the second encoding reuses the bytes cached on the shared event.
+    EXPECT_FALSE(events[1]->encoded_proto.empty());
+    EXPECT_EQ(grpc_bridge::encode_job_events(events), grpc_bridge::encode_job_events(events));
+
+    migration::JobEvent snapshot;
+    snapshot.set_type("snapshot");
+    ASSERT_TRUE(parsed.ParseFromString(grpc_bridge::encode_job_events(snapshot)));
+    ASSERT_EQ(parsed.events_size(), 1);
+    EXPECT_EQ(parsed.events(0).type(), "snapshot");
+}
+
+TEST(JobEventsWire, AWatchRequestIsParsedOrRefused) {
+    migration::WatchJobRequest request;
+    request.set_job_id("0190a3c2-7b1e-7cc0-8e3f-000000000000");
+    const auto parsed =
+        grpc_bridge::parse_watch_request(grpc_bridge::to_byte_buffer(request.SerializeAsString()));
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->job_id(), request.job_id());
+    EXPECT_FALSE(grpc_bridge::parse_watch_request(
+        grpc_bridge::to_byte_buffer(std::string("\x0a\x64" "abc", 5))));
 }
 
 }  // namespace

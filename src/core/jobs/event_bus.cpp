@@ -1,5 +1,6 @@
 #include "core/jobs/event_bus.hpp"
 
+#include <cstdlib>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -14,12 +15,17 @@ event_subscription::~event_subscription() {
     if (bus_ != nullptr) bus_->subscribers_.erase(self_);
 }
 
+asio::awaitable<void> event_subscription::wait_for_events(std::chrono::milliseconds wait) {
+    if (!queue_.empty() || overflowed_ || bus_ == nullptr) co_return;
+    wake_.expires_after(wait);
+    waiting_ = true;
+    co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+    waiting_ = false;
+}
+
 asio::awaitable<std::optional<job_event>> event_subscription::next(
     std::chrono::milliseconds wait) {
-    if (queue_.empty() && !overflowed_ && bus_ != nullptr) {
-        wake_.expires_after(wait);
-        co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
+    co_await wait_for_events(wait);
     if (queue_.empty()) co_return std::nullopt;
     job_event event = queue_.front()->event;
     queue_.pop_front();
@@ -28,11 +34,9 @@ asio::awaitable<std::optional<job_event>> event_subscription::next(
 
 asio::awaitable<std::vector<shared_event_ptr>> event_subscription::next_batch(
     std::chrono::milliseconds wait, std::size_t max) {
-    if (queue_.empty() && !overflowed_ && bus_ != nullptr) {
-        wake_.expires_after(wait);
-        co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
+    co_await wait_for_events(wait);
     std::vector<shared_event_ptr> out;
+    out.reserve(std::min(max, queue_.size()));
     while (!queue_.empty() && out.size() < max) {
         out.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -40,7 +44,15 @@ asio::awaitable<std::vector<shared_event_ptr>> event_subscription::next_batch(
     co_return out;
 }
 
+event_bus::event_bus(asio::any_io_executor ex, std::size_t max_queued,
+                     std::chrono::milliseconds flush_interval)
+    : ex_(ex), max_queued_(max_queued), flush_interval_(flush_interval), flush_timer_(ex) {
+    if (const char* e = std::getenv("BFM_EXP_FLUSH_MS")) flush_interval_ = std::chrono::milliseconds(std::atoi(e));  // EXPERIMENT
+}
+
 event_bus::~event_bus() {
+    *alive_ = false;
+    flush_timer_.cancel();
     for (auto* s : subscribers_) {
         s->bus_ = nullptr;
         s->wake_.cancel();
@@ -55,6 +67,7 @@ std::unique_ptr<event_subscription> event_bus::subscribe(std::string job_id) {
 
 void event_bus::publish(const job_event& event) {
     shared_event_ptr shared;  // made on the first subscriber that wants it
+    bool queued = false;
     for (auto* s : subscribers_) {
         if (!s->job_id_.empty() && s->job_id_ != event.job_id) continue;
         if (s->overflowed_) continue;
@@ -62,10 +75,29 @@ void event_bus::publish(const job_event& event) {
             s->overflowed_ = true;
             s->queue_.clear();
         } else {
-            if (!shared) shared = std::make_shared<const shared_event>(shared_event{event, {}});
+            if (!shared) shared = std::make_shared<const shared_event>(shared_event{event, {}, {}});
             s->queue_.push_back(shared);
         }
-        s->wake_.cancel();
+        queued = true;
+    }
+    if (queued) schedule_flush();
+}
+
+void event_bus::schedule_flush() {
+    if (flush_scheduled_) return;
+    flush_scheduled_ = true;
+    flush_timer_.expires_at(std::max(std::chrono::steady_clock::now(), last_flush_ + flush_interval_));
+    flush_timer_.async_wait([this, alive = alive_](const boost::system::error_code&) {
+        if (*alive) flush();
+    });
+}
+
+void event_bus::flush() {
+    flush_scheduled_ = false;
+    last_flush_ = std::chrono::steady_clock::now();
+    for (auto* s : subscribers_) {
+        // A subscriber that is busy writing takes what is queued when it asks next.
+        if (s->waiting_ && (!s->queue_.empty() || s->overflowed_)) s->wake_.cancel();
     }
 }
 

@@ -2,6 +2,11 @@
 // One in-process bus for job progress events (SPEC 6, DESIGN data flow): the job engine
 // publishes, SSE streams / gRPC WatchJob / logs subscribe. Runs on the single io thread, so it
 // needs no locks; a subscriber that falls too far behind is cut off rather than growing memory.
+//
+// Publishing only queues: waiting subscribers are woken by one delivery pass per burst, at most
+// every `flush_interval`. With thousands of watchers a wake-up per event and watcher would cost
+// more than the events themselves; a pass hands each watcher everything since its last one, so
+// it makes one write per pass whatever the event rate.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -21,12 +26,13 @@ namespace bfm::core {
 
 class event_bus;
 
-// One published event, shared by the queues of every subscriber that gets it. `encoded` is a
-// cache for a transport: the first subscriber that serializes the event stores the text there
-// and the others reuse it (everything runs on the io thread).
+// One published event, shared by the queues of every subscriber that gets it. The `encoded_*`
+// fields cache the event's form on a transport: the first subscriber that serializes it stores
+// the bytes there and the others reuse them (everything runs on the io thread).
 struct shared_event {
     job_event event;
-    mutable std::string encoded;
+    mutable std::string encoded_json;   // SSE: the JSON of the event
+    mutable std::string encoded_proto;  // gRPC: the serialized JobEvent message
 };
 using shared_event_ptr = std::shared_ptr<const shared_event>;
 
@@ -53,19 +59,23 @@ public:
 private:
     friend class event_bus;
     event_subscription(event_bus& bus, boost::asio::any_io_executor ex, std::string job_id);
+    boost::asio::awaitable<void> wait_for_events(std::chrono::milliseconds wait);
 
     event_bus* bus_;
     std::string job_id_;
     std::deque<shared_event_ptr> queue_;
     boost::asio::steady_timer wake_;
+    bool waiting_ = false;
     bool overflowed_ = false;
     std::list<event_subscription*>::iterator self_;
 };
 
 class event_bus {
 public:
-    explicit event_bus(boost::asio::any_io_executor ex, std::size_t max_queued = 10000)
-        : ex_(std::move(ex)), max_queued_(max_queued) {}
+    static constexpr std::chrono::milliseconds default_flush_interval{10};
+
+    explicit event_bus(boost::asio::any_io_executor ex, std::size_t max_queued = 10000,
+                       std::chrono::milliseconds flush_interval = default_flush_interval);
     ~event_bus();
     event_bus(const event_bus&) = delete;
     event_bus& operator=(const event_bus&) = delete;
@@ -78,9 +88,18 @@ public:
 
 private:
     friend class event_subscription;
+    void schedule_flush();
+    void flush();
+
     boost::asio::any_io_executor ex_;
     std::size_t max_queued_;
+    std::chrono::milliseconds flush_interval_;
     std::list<event_subscription*> subscribers_;
+    boost::asio::steady_timer flush_timer_;
+    std::chrono::steady_clock::time_point last_flush_{};
+    bool flush_scheduled_ = false;
+    // Cleared on destruction: a flush handler that runs afterwards must not touch the bus.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace bfm::core

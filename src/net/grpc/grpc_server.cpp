@@ -21,7 +21,9 @@ namespace asio = boost::asio;
 using grpc_bridge::bridge_tag;
 using grpc_bridge::completion_bridge;
 using grpc_bridge::rpc_env;
-using async_service = migration::MigrationService::AsyncService;
+// WatchJob is raw: its messages are assembled from bytes cached per event (job_events_wire.hpp).
+using async_service =
+    migration::MigrationService::WithRawMethod_WatchJob<migration::MigrationService::AsyncService>;
 
 namespace {
 
@@ -112,7 +114,7 @@ void accept_all(rpc_env& env, async_service& s) {
                                                           &gb::handle_list_jobs);
     accept_unary<m::CancelJobRequest, m::CancelJobResponse>(
         env, s, &async_service::RequestCancelJob, &gb::handle_cancel_job);
-    accept_stream<m::WatchJobRequest, m::JobEvent>(env, s, &async_service::RequestWatchJob,
+    accept_stream<grpc::ByteBuffer, grpc::ByteBuffer>(env, s, &async_service::RequestWatchJob,
                                                    &gb::handle_watch_job);
     accept_unary<m::PlanRequest, m::PlanResponse>(env, s, &async_service::RequestPlan,
                                                   &gb::handle_plan);

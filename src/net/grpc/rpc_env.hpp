@@ -159,8 +159,9 @@ boost::asio::awaitable<void> handle_list_jobs(
     rpc_env& env, unary_ptr<migration::ListJobsRequest, migration::ListJobsResponse> call);
 boost::asio::awaitable<void> handle_cancel_job(
     rpc_env& env, unary_ptr<migration::CancelJobRequest, migration::CancelJobResponse> call);
-boost::asio::awaitable<void> handle_watch_job(
-    rpc_env& env, stream_ptr<migration::WatchJobRequest, migration::JobEvent> call);
+// Raw method: see job_events_wire.hpp.
+boost::asio::awaitable<void> handle_watch_job(rpc_env& env,
+                                              stream_ptr<grpc::ByteBuffer, grpc::ByteBuffer> call);
 
 boost::asio::awaitable<void> handle_health(
     rpc_env& env, unary_ptr<migration::HealthRequest, migration::HealthResponse> call);

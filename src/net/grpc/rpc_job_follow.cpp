@@ -33,14 +33,20 @@ asio::awaitable<grpc::Status> follow_job(rpc_env& env, std::shared_ptr<rpc_conte
         std::vector<core::shared_event_ptr> batch = co_await subscription->next_batch(poll_tick, 256);
         if (!batch.empty()) {
             quiet = std::chrono::milliseconds{0};
-            for (const auto& shared : batch) {
-                const core::job_event& event = shared->event;
-                if (event.job_id != job_id) continue;
-                if (!co_await writer.write(event)) {
-                    co_return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
-                }
-                if (event.type == core::job_event_type::job_finished) co_return grpc::Status::OK;
+            std::vector<core::shared_event_ptr> mine;
+            mine.reserve(batch.size());
+            bool finished = false;
+            for (core::shared_event_ptr& shared : batch) {
+                if (shared->event.job_id != job_id) continue;
+                finished = shared->event.type == core::job_event_type::job_finished;
+                mine.push_back(std::move(shared));
+                if (finished) break;
             }
+            if (mine.empty()) continue;
+            if (!co_await writer.write(std::move(mine))) {
+                co_return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+            }
+            if (finished) co_return grpc::Status::OK;
             continue;
         }
         if (subscription->overflowed()) {
@@ -59,8 +65,9 @@ asio::awaitable<grpc::Status> follow_job(rpc_env& env, std::shared_ptr<rpc_conte
         quiet = std::chrono::milliseconds{0};
         core::service_outcome<core::job_summary> job = co_await env.service.get_job(job_id);
         if (job.value && core::is_final(job.value->status)) {
-            const core::job_event finished = finished_event(*job.value);
-            co_await writer.write(finished);
+            std::vector<core::shared_event_ptr> finished{std::make_shared<const core::shared_event>(
+                core::shared_event{finished_event(*job.value), {}, {}})};
+            co_await writer.write(std::move(finished));
             co_return grpc::Status::OK;
         }
         if (job.error && job.error->code == "job_not_found") co_return to_status(*job.error);

@@ -8,17 +8,19 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/jobs/event_bus.hpp"
 #include "net/grpc/rpc_env.hpp"
 
 namespace bfm::net::grpc_bridge {
 
-// Writes one event in the stream's message type; false when the client is gone.
+// Writes events (oldest first, never empty) in the stream's message type; false when the client
+// is gone.
 class event_writer {
 public:
     virtual ~event_writer() = default;
-    virtual boost::asio::awaitable<bool> write(const core::job_event& event) = 0;
+    virtual boost::asio::awaitable<bool> write(std::vector<core::shared_event_ptr> events) = 0;
 };
 
 // `subscription` is of `job_id` only, or of every job (`all_jobs`: events of other jobs are

@@ -1,6 +1,7 @@
 // SubmitJob, GetJob, ListJobs, CancelJob and WatchJob: the durable jobs of SPEC 6, as the HTTP
 // job endpoints offer them (same validation, same service calls).
 #include "net/grpc/rpc_env.hpp"
+#include "net/grpc/job_events_wire.hpp"
 #include "net/grpc/rpc_job_follow.hpp"
 #include "net/job_json.hpp"
 #include "net/job_query_params.hpp"
@@ -153,20 +154,20 @@ asio::awaitable<grpc::Status> cancel_body(
     co_return grpc::Status::OK;
 }
 
-using watch_call = stream_ptr<migration::WatchJobRequest, migration::JobEvent>;
+// Served raw (see job_events_wire.hpp): the request is parsed here, the answers are written as
+// ready-made JobEvents bytes.
+using watch_call = stream_ptr<grpc::ByteBuffer, grpc::ByteBuffer>;
 
-class job_event_writer final : public event_writer {
+class job_events_writer final : public event_writer {
 public:
-    explicit job_event_writer(watch_call call) : call_(std::move(call)) {}
-    asio::awaitable<bool> write(const core::job_event& event) override {
-        message_.Clear();
-        to_proto(event, message_);
-        co_return co_await call_->write(message_);
+    explicit job_events_writer(watch_call call) : call_(std::move(call)) {}
+    asio::awaitable<bool> write(std::vector<core::shared_event_ptr> events) override {
+        const grpc::ByteBuffer message = to_byte_buffer(encode_job_events(events));
+        co_return co_await call_->write(message);
     }
 
 private:
     watch_call call_;
-    migration::JobEvent message_;
 };
 
 // The first message of WatchJob: the job and every target row, page by page.
@@ -197,8 +198,13 @@ asio::awaitable<grpc::Status> read_snapshot(rpc_env& env, const std::string& job
 }
 
 asio::awaitable<grpc::Status> watch_body(rpc_env& env, watch_call call) {
+    std::optional<migration::WatchJobRequest> request = parse_watch_request(call->request);
+    if (!request) {
+        co_return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                               "the request is not a WatchJobRequest message");
+    }
     grpc::Status status;
-    std::optional<std::string> job_id = job_id_of(call->request.job_id(), status);
+    std::optional<std::string> job_id = job_id_of(request->job_id(), status);
     if (!job_id) co_return status;
     // Subscribe before reading the snapshot: an event published in between is then queued
     // (seen twice at worst), never lost.
@@ -206,10 +212,11 @@ asio::awaitable<grpc::Status> watch_body(rpc_env& env, watch_call call) {
     migration::JobEvent snapshot;
     status = co_await read_snapshot(env, *job_id, snapshot);
     if (!status.ok()) co_return status;
-    if (!co_await call->write(snapshot)) {
+    const grpc::ByteBuffer first = to_byte_buffer(encode_job_events(snapshot));
+    if (!co_await call->write(first)) {
         co_return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
-    job_event_writer writer(call);
+    job_events_writer writer(call);
     const migration::Job& job = snapshot.snapshot().job();
     std::optional<core::job_status> job_status = core::parse_job_status(job.status());
     if (job_status && core::is_final(*job_status)) {
@@ -221,7 +228,9 @@ asio::awaitable<grpc::Status> watch_body(rpc_env& env, watch_call call) {
         finished.error = job.error();
         finished.at = job.finished_at();
         finished.progress = job.progress();
-        co_await writer.write(finished);
+        std::vector<core::shared_event_ptr> last{
+            std::make_shared<const core::shared_event>(core::shared_event{finished, {}, {}})};
+        co_await writer.write(std::move(last));
         co_return grpc::Status::OK;
     }
     co_return co_await follow_job(env, call, events, false, *job_id, writer);

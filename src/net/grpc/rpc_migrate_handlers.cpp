@@ -35,10 +35,13 @@ asio::awaitable<grpc::Status> migrate_body(rpc_env& env, migrate_call call,
 class progress_writer final : public event_writer {
 public:
     explicit progress_writer(stream_migrate_call call) : call_(std::move(call)) {}
-    asio::awaitable<bool> write(const core::job_event& event) override {
-        message_.Clear();
-        to_progress(event, message_);
-        co_return co_await call_->write(message_);
+    asio::awaitable<bool> write(std::vector<core::shared_event_ptr> events) override {
+        for (const core::shared_event_ptr& shared : events) {
+            message_.Clear();
+            to_progress(shared->event, message_);
+            if (!co_await call_->write(message_)) co_return false;
+        }
+        co_return true;
     }
 
 private:
