@@ -1,6 +1,5 @@
 #include "core/jobs/event_bus.hpp"
 
-#include <cstdlib>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -46,9 +45,7 @@ asio::awaitable<std::vector<shared_event_ptr>> event_subscription::next_batch(
 
 event_bus::event_bus(asio::any_io_executor ex, std::size_t max_queued,
                      std::chrono::milliseconds flush_interval)
-    : ex_(ex), max_queued_(max_queued), flush_interval_(flush_interval), flush_timer_(ex) {
-    if (const char* e = std::getenv("BFM_EXP_FLUSH_MS")) flush_interval_ = std::chrono::milliseconds(std::atoi(e));  // EXPERIMENT
-}
+    : ex_(ex), max_queued_(max_queued), flush_interval_(flush_interval), flush_timer_(ex) {}
 
 event_bus::~event_bus() {
     *alive_ = false;
