@@ -11,14 +11,6 @@ namespace bfm::net {
 
 namespace {
 
-std::optional<std::size_t> parse_count(std::string_view text) {
-    std::size_t value = 0;
-    const char* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
-    return value;
-}
-
 query_error invalid(std::string_view name, std::string message) {
     return {"invalid_parameter", std::move(message), std::string(name)};
 }
@@ -44,17 +36,8 @@ std::optional<query_error> read_paged_query(const boost::urls::params_view& para
                     name, "query parameter \"status\" must be one of " + std::string(status_names));
             }
             query.status = *status;
-        } else if (name == "limit") {
-            const auto n = parse_count(value);
-            if (!n || *n < 1 || *n > max_list_limit) {
-                return invalid(name, "query parameter \"limit\" must be an integer from 1 to "
-                                         + std::to_string(max_list_limit));
-            }
-            query.limit = *n;
-        } else if (name == "offset") {
-            const auto n = parse_count(value);
-            if (!n) return invalid(name, "query parameter \"offset\" must be an integer >= 0");
-            query.offset = *n;
+        } else if (name == "limit" || name == "offset") {
+            if (auto error = read_page_param(name, value, query.limit, query.offset)) return error;
         } else {
             return query_error{"unknown_parameter", "unknown query parameter \"" + shown + "\"",
                                shown};

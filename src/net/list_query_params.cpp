@@ -25,10 +25,32 @@ std::optional<std::size_t> parse_count(std::string_view text) {
 }
 
 query_error invalid(std::string_view name, std::string message) {
-    return {"invalid_parameter", std::move(message), std::string(name)};
+    return invalid_parameter(name, std::move(message));
 }
 
 }  // namespace
+
+query_error invalid_parameter(std::string_view name, std::string message) {
+    return {"invalid_parameter", std::move(message), std::string(name)};
+}
+
+std::optional<query_error> read_page_param(std::string_view name, std::string_view value,
+                                           std::size_t& limit, std::size_t& offset) {
+    const auto n = parse_count(value);
+    if (name == "limit") {
+        if (!n || *n < 1 || *n > max_list_limit) {
+            return invalid_parameter(name,
+                                     "query parameter \"limit\" must be an integer from 1 "
+                                     "to "
+                                         + std::to_string(max_list_limit));
+        }
+        limit = *n;
+        return std::nullopt;
+    }
+    if (!n) return invalid_parameter(name, "query parameter \"offset\" must be an integer >= 0");
+    offset = *n;
+    return std::nullopt;
+}
 
 list_query_result parse_list_query(const boost::urls::params_view& params) {
     core::list_query q;
@@ -60,22 +82,10 @@ list_query_result parse_list_query(const boost::urls::params_view& params) {
                                 "failed, rolled_back, missing")};
             }
             q.status = value;
-        } else if (name == "limit") {
-            const auto n = parse_count(value);
-            if (!n || *n < 1 || *n > max_list_limit) {
-                return {std::nullopt,
-                        invalid(name, "query parameter \"limit\" must be an integer from 1 to "
-                                          + std::to_string(max_list_limit))};
+        } else if (name == "limit" || name == "offset") {
+            if (auto error = read_page_param(name, value, q.limit, q.offset)) {
+                return {std::nullopt, std::move(error)};
             }
-            q.limit = *n;
-        } else if (name == "offset") {
-            const auto n = parse_count(value);
-            if (!n) {
-                return {std::nullopt, invalid(name,
-                                              "query parameter \"offset\" must be an "
-                                              "integer >= 0")};
-            }
-            q.offset = *n;
         } else {
             const std::string shown = truncate_for_message(name, 64);
             return {std::nullopt, query_error{"unknown_parameter",

@@ -16,14 +16,6 @@ namespace {
 constexpr std::array<std::string_view, 8> actions = {"up",    "down",   "rollback", "baseline",
                                                      "force", "repair", "skip",     "reconcile"};
 
-std::optional<std::size_t> parse_count(std::string_view text) {
-    std::size_t value = 0;
-    const char* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
-    return value;
-}
-
 query_error invalid(std::string_view name, std::string message) {
     return {"invalid_parameter", std::move(message), std::string(name)};
 }
@@ -43,21 +35,13 @@ std::optional<query_error> read_one(std::string_view name, const std::string& va
         q.schema = value;
     } else if ((accepted & target_params) != 0 && name == "connection") {
         if (value.empty() || value.size() > 128 || has_control_character(value)) {
-            return invalid(name, "query parameter \"connection\" must be a connection name "
-                                 "(1-128 printable characters)");
+            return invalid(name,
+                           "query parameter \"connection\" must be a connection name "
+                           "(1-128 printable characters)");
         }
         q.connection = value;
-    } else if ((accepted & page_params) != 0 && name == "limit") {
-        const auto n = parse_count(value);
-        if (!n || *n < 1 || *n > max_list_limit) {
-            return invalid(name, "query parameter \"limit\" must be an integer from 1 to "
-                                     + std::to_string(max_list_limit));
-        }
-        q.limit = *n;
-    } else if ((accepted & page_params) != 0 && name == "offset") {
-        const auto n = parse_count(value);
-        if (!n) return invalid(name, "query parameter \"offset\" must be an integer >= 0");
-        q.offset = *n;
+    } else if ((accepted & page_params) != 0 && (name == "limit" || name == "offset")) {
+        if (auto error = read_page_param(name, value, q.limit, q.offset)) return error;
     } else if ((accepted & action_param) != 0 && name == "action") {
         if (std::find(actions.begin(), actions.end(), value) == actions.end()) {
             return invalid(name,
@@ -80,10 +64,10 @@ read_query_result parse_read_query(const boost::urls::params_view& params, unsig
     for (const boost::urls::param& p : params) {
         if (!seen.insert(p.key).second) {
             const std::string shown = truncate_for_message(p.key, 64);
-            return {std::nullopt,
-                    query_error{"duplicate_parameter",
-                                "query parameter \"" + shown + "\" is given more than once",
-                                shown}};
+            return {
+                std::nullopt,
+                query_error{"duplicate_parameter",
+                            "query parameter \"" + shown + "\" is given more than once", shown}};
         }
         if (auto e = read_one(p.key, p.value, accepted, q)) return {std::nullopt, std::move(e)};
     }

@@ -11,14 +11,6 @@ namespace bfm::net {
 
 namespace {
 
-std::optional<std::size_t> parse_count(std::string_view text) {
-    std::size_t value = 0;
-    const char* end = text.data() + text.size();
-    auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
-    return value;
-}
-
 query_error invalid(std::string_view name, std::string message) {
     return {"invalid_parameter", std::move(message), std::string(name)};
 }
@@ -42,43 +34,33 @@ target_query_result parse_target_query(const boost::urls::params_view& params) {
         const std::string& value = p.value;
         const std::string shown = truncate_for_message(name, 64);
         if (!seen.insert(p.key).second) {
-            return {std::nullopt,
-                    query_error{"duplicate_parameter",
-                                "query parameter \"" + shown + "\" is given more than once",
-                                shown}};
+            return {
+                std::nullopt,
+                query_error{"duplicate_parameter",
+                            "query parameter \"" + shown + "\" is given more than once", shown}};
         }
         if (name == "connection") {
             query.connection = value;
         } else if (name == "schema") {
             if (!valid_schema_filter(value)) {
                 return {std::nullopt,
-                        invalid(name, "query parameter \"schema\" must be a schema name, or a "
-                                      "prefix of one followed by '*' (got \""
-                                          + truncate_for_message(value, 64) + "\")")};
+                        invalid(name,
+                                "query parameter \"schema\" must be a schema name, or a "
+                                "prefix of one followed by '*' (got \""
+                                    + truncate_for_message(value, 64) + "\")")};
             }
             query.schema = value;
         } else if (name == "status") {
             if (value != "failed" && value != "pending" && value != "modified" && value != "ok") {
-                return {std::nullopt,
-                        invalid(name, "query parameter \"status\" must be one of failed, "
-                                      "pending, modified, ok")};
+                return {std::nullopt, invalid(name,
+                                              "query parameter \"status\" must be one of failed, "
+                                              "pending, modified, ok")};
             }
             query.status = value;
-        } else if (name == "limit") {
-            const auto n = parse_count(value);
-            if (!n || *n < 1 || *n > max_list_limit) {
-                return {std::nullopt,
-                        invalid(name, "query parameter \"limit\" must be an integer from 1 to "
-                                          + std::to_string(max_list_limit))};
+        } else if (name == "limit" || name == "offset") {
+            if (auto error = read_page_param(name, value, query.limit, query.offset)) {
+                return {std::nullopt, std::move(error)};
             }
-            query.limit = *n;
-        } else if (name == "offset") {
-            const auto n = parse_count(value);
-            if (!n) {
-                return {std::nullopt,
-                        invalid(name, "query parameter \"offset\" must be an integer >= 0")};
-            }
-            query.offset = *n;
         } else {
             return {std::nullopt, query_error{"unknown_parameter",
                                               "unknown query parameter \"" + shown + "\"", shown}};
