@@ -6,6 +6,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
 #include <thread>
 
 #include "core/engine/job_cache.hpp"
@@ -145,6 +147,59 @@ TEST(EventBus, DeliversAJobsEventsInOrderAndCutsOffASlowSubscriber) {
     EXPECT_EQ(bus.subscriber_count(), 2u);
     mine.reset();
     EXPECT_EQ(bus.subscriber_count(), 1u);
+}
+
+TEST(EventBus, AFlushWakesAWaitingSubscriberWithTheWholeBurst) {
+    boost::asio::io_context ioc;
+    bfm::core::event_bus bus(ioc.get_executor());
+    auto sub = bus.subscribe("a");
+    boost::asio::steady_timer publisher(ioc, std::chrono::milliseconds(20));
+    publisher.async_wait([&](const boost::system::error_code&) {
+        for (int i = 0; i < 5; ++i) {
+            bfm::core::job_event e;
+            e.job_id = "a";
+            e.statement_index = i;
+            bus.publish(e);
+        }
+    });
+    std::vector<std::int64_t> got;
+    std::chrono::steady_clock::duration waited{};
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            const auto started = std::chrono::steady_clock::now();
+            const auto batch = co_await sub->next_batch(std::chrono::seconds(5), 100);
+            waited = std::chrono::steady_clock::now() - started;
+            for (const auto& shared : batch) got.push_back(shared->event.statement_index);
+        },
+        boost::asio::detached);
+    ioc.run();
+    // One wake-up with all five events, long before the 5 s wait would have run out.
+    EXPECT_EQ(got, (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+    EXPECT_LT(waited, std::chrono::seconds(1));
+}
+
+TEST(EventBus, ABusDestroyedWithAFlushPendingStillHandsOverWhatWasQueued) {
+    boost::asio::io_context ioc;
+    auto bus = std::make_unique<bfm::core::event_bus>(ioc.get_executor());
+    auto sub = bus->subscribe("");
+    bool woke = false;
+    std::size_t received = 1;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            received = (co_await sub->next_batch(std::chrono::seconds(5), 100)).size();
+            woke = true;
+        },
+        boost::asio::detached);
+    ioc.poll();  // the subscriber now waits
+    bfm::core::job_event e;
+    e.job_id = "a";
+    bus->publish(e);  // queues and schedules a flush
+    bus.reset();      // the flush handler must not touch the destroyed bus
+    ioc.run();
+    EXPECT_TRUE(woke);
+    EXPECT_EQ(received, 1u);  // what was queued before the bus went is still handed over
 }
 
 }  // namespace
