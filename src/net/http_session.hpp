@@ -27,11 +27,13 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/system/error_code.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 
@@ -141,44 +143,102 @@ public:
 
     boost::asio::awaitable<bool> write(std::string data) override {
         if (failed_) co_return false;
-        constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
-        arm_deadline(stream_, timeout_);
-        boost::system::error_code ec;
-        if (chunked_) {
-            const auto chunk = boost::beast::http::make_chunk(boost::asio::buffer(data));
-            std::tuple<boost::system::error_code, std::size_t> r =
-                co_await boost::asio::async_write(stream_, chunk, tuple_token);
-            ec = std::get<0>(r);
-        } else {
-            std::tuple<boost::system::error_code, std::size_t> r =
-                co_await boost::asio::async_write(stream_, boost::asio::buffer(data), tuple_token);
-            ec = std::get<0>(r);
+        writing_ = true;
+        if (!kept_.empty()) {
+            const std::string kept = std::move(kept_);
+            kept_.clear();
+            co_await write_raw(boost::asio::buffer(kept));
         }
-        // No deadline while the stream waits for its next event.
-        clear_deadline(stream_);
-        failed_ = static_cast<bool>(ec);
+        if (!failed_ && !data.empty()) {
+            if (chunked_) {
+                const auto chunk = boost::beast::http::make_chunk(boost::asio::buffer(data));
+                co_await write_raw(chunk);
+            } else {
+                co_await write_raw(boost::asio::buffer(data));
+            }
+        }
+        writing_ = false;
         co_return !failed_;
     }
+
+    write_now_result write_now(std::string_view data) override {
+        if constexpr (!is_tcp_stream<Stream>) {
+            static_cast<void>(data);
+            return write_now_result::unavailable;
+        } else {
+            if (failed_) return write_now_result::failed;
+            if (writing_ || !kept_.empty() || data.empty()) return write_now_result::unavailable;
+            auto& socket = stream_.socket();
+            boost::system::error_code ec;
+            if (!socket.non_blocking()) {
+                socket.non_blocking(true, ec);
+                if (ec) return write_now_result::unavailable;
+            }
+            const std::string size_line = chunked_ ? chunk_size_line(data.size()) : std::string();
+            const std::string_view crlf = chunked_ ? "\r\n" : "";
+            const std::array<boost::asio::const_buffer, 3> pieces{boost::asio::buffer(size_line),
+                                                                  boost::asio::buffer(data),
+                                                                  boost::asio::buffer(crlf)};
+            const std::size_t total = size_line.size() + data.size() + crlf.size();
+            const std::size_t sent = socket.write_some(pieces, ec);
+            if (ec && ec != boost::asio::error::would_block
+                && ec != boost::asio::error::try_again) {
+                failed_ = true;
+                return write_now_result::failed;
+            }
+            if (sent == total) return write_now_result::sent;
+            // The socket buffer is full: keep the rest (already framed) for write().
+            kept_.reserve(total - sent);
+            for (std::size_t offset = 0; const auto& piece : pieces) {
+                const std::string_view bytes(static_cast<const char*>(piece.data()), piece.size());
+                if (offset + bytes.size() > sent) {
+                    kept_.append(bytes.substr(sent > offset ? sent - offset : 0));
+                }
+                offset += bytes.size();
+            }
+            return write_now_result::partly_kept;
+        }
+    }
+
+    bool has_kept() const override { return !kept_.empty(); }
 
     bool stopping() const override { return control_.stopping; }
 
     // Ends a chunked body properly (the client then knows the stream was complete).
     boost::asio::awaitable<void> finish() {
+        if (!kept_.empty() && !co_await write(std::string())) co_return;
         if (failed_ || !chunked_) co_return;
-        constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
-        arm_deadline(stream_, timeout_);
         const auto last = boost::beast::http::make_chunk_last();
-        std::tuple<boost::system::error_code, std::size_t> r =
-            co_await boost::asio::async_write(stream_, last, tuple_token);
-        failed_ = static_cast<bool>(std::get<0>(r));
+        co_await write_raw(last);
     }
 
 private:
+    template <class Buffers>
+    boost::asio::awaitable<void> write_raw(Buffers buffers) {
+        constexpr auto tuple_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        arm_deadline(stream_, timeout_);
+        std::tuple<boost::system::error_code, std::size_t> r =
+            co_await boost::asio::async_write(stream_, buffers, tuple_token);
+        // No deadline while the stream waits for its next event.
+        clear_deadline(stream_);
+        if (std::get<0>(r)) failed_ = true;
+    }
+
+    static std::string chunk_size_line(std::size_t size) {
+        std::array<char, 20> digits{};
+        const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), size, 16).ptr;
+        std::string line(digits.data(), end);
+        line.append("\r\n");
+        return line;
+    }
+
     Stream& stream_;
     bool chunked_;
     std::chrono::milliseconds timeout_;
     const session_control& control_;
     bool failed_ = false;
+    bool writing_ = false;
+    std::string kept_;  // framed bytes write_now() could not send yet
 };
 
 // Writes `head` (header only), then runs `body` against the connection.

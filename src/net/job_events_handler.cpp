@@ -6,6 +6,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <deque>
+#include <utility>
 
 #include "net/handlers.hpp"
 #include "net/job_errors.hpp"
@@ -37,34 +39,36 @@ public:
             co_await send_event(sink, finished_event(job_));
             co_return;
         }
+        // From now on the bus's delivery pass writes for this stream itself while the socket
+        // takes the bytes at once; this coroutine only wakes for what that cannot do.
+        subscription_->deliver_directly([this, &sink](std::deque<core::shared_event_ptr>& queue) {
+            return deliver_now(sink, queue);
+        });
+        const direct_delivery_guard guard{*subscription_};
         while (!sink.stopping()) {
-            // Everything queued goes out in one write; each event's JSON is made once for all
-            // of its subscribers (shared_event::encoded_json).
             std::vector<core::shared_event_ptr> batch =
                 co_await subscription_->next_batch(keep_alive_, max_batch);
             if (!batch.empty()) {
-                std::string frames;
-                frames.reserve(batch.size() * 320);
-                bool finished = false;
-                for (const auto& shared : batch) {
-                    if (shared->encoded_json.empty()) {
-                        shared->encoded_json = json::serialize(job_event_json(shared->event));
-                    }
-                    append_sse_event(frames, core::to_string(shared->event.type), next_id_++,
-                                     shared->encoded_json);
-                    finished = shared->event.type == core::job_event_type::job_finished;
-                    if (finished) break;
-                }
+                const bool finished = append_frames(batch);
+                std::string frames = std::move(frames_);
+                frames_.clear();
                 if (!co_await sink.write(std::move(frames))) co_return;
                 if (finished) co_return;
                 continue;
             }
+            if (sink.has_kept()) {  // a direct write the socket only partly took
+                if (!co_await sink.write(std::string())) co_return;
+                continue;
+            }
+            if (direct_failed_) co_return;  // the client is gone
             if (subscription_->overflowed()) {
                 co_await send_error(sink, "events_overflow",
                                     "this client fell too far behind the job's events; "
                                     "reconnect for a fresh snapshot");
                 co_return;
             }
+            // Not quiet: the delivery pass wrote while this coroutine waited.
+            if (std::exchange(delivered_directly_, false)) continue;
             if (!co_await sink.write(sse_comment("keep-alive"))) co_return;
             if (co_await finished_elsewhere(sink)) co_return;
         }
@@ -87,6 +91,59 @@ private:
     }
 
     static constexpr std::size_t max_batch = 256;
+
+    struct direct_delivery_guard {
+        core::event_subscription& subscription;
+        ~direct_delivery_guard() { subscription.deliver_directly(nullptr); }
+    };
+
+    // Appends the SSE frames of `events` (oldest first) to frames_; each event's JSON is made
+    // once for all of its subscribers (shared_event::encoded_json). True when job_finished was
+    // among them (the events after it are dropped: the stream ends there).
+    template <class Events>
+    bool append_frames(const Events& events) {
+        for (const auto& shared : events) {
+            if (shared->encoded_json.empty()) {
+                shared->encoded_json = json::serialize(job_event_json(shared->event));
+            }
+            append_sse_event(frames_, core::to_string(shared->event.type), next_id_++,
+                             shared->encoded_json);
+            if (shared->event.type == core::job_event_type::job_finished) return true;
+        }
+        return false;
+    }
+
+    // The delivery pass's write (event_subscription::deliver_directly): true when this stream's
+    // coroutine has to run.
+    bool deliver_now(stream_sink& sink, std::deque<core::shared_event_ptr>& queue) {
+        for (const auto& shared : queue) {
+            // The last frame ends the stream, which only the coroutine can do.
+            if (shared->event.type == core::job_event_type::job_finished) return true;
+        }
+        const std::uint64_t first_id = next_id_;
+        append_frames(queue);
+        switch (sink.write_now(frames_)) {
+            case stream_sink::write_now_result::sent:
+                frames_.clear();
+                queue.clear();
+                delivered_directly_ = true;
+                return false;
+            case stream_sink::write_now_result::partly_kept:
+                frames_.clear();
+                queue.clear();
+                delivered_directly_ = true;
+                return true;
+            case stream_sink::write_now_result::failed:
+                direct_failed_ = true;
+                break;
+            case stream_sink::write_now_result::unavailable:
+                break;
+        }
+        // Not written: the coroutine formats the same events again, with the same IDs.
+        frames_.clear();
+        next_id_ = first_id;
+        return true;
+    }
 
     asio::awaitable<bool> send_event(stream_sink& sink, const core::job_event& event) {
         const json::object data = job_event_json(event);
@@ -113,6 +170,9 @@ private:
     json::object snapshot_;
     std::chrono::milliseconds keep_alive_;
     std::uint64_t next_id_ = 1;
+    std::string frames_;  // the frames being written (direct writes reuse its capacity)
+    bool delivered_directly_ = false;
+    bool direct_failed_ = false;
 };
 
 // Every target row of the job, page by page.

@@ -21,6 +21,17 @@ public:
 
     // The server is shutting down: the stream should end at its next chance.
     virtual bool stopping() const = 0;
+
+    // Sends `data` without suspending, when no write() is in progress and the connection
+    // supports it (a TCP socket in non-blocking mode). Bytes the socket does not take at once
+    // are kept and go out first on the next write(); write("") sends only them.
+    enum class write_now_result { sent, partly_kept, unavailable, failed };
+    virtual write_now_result write_now(std::string_view data) {
+        static_cast<void>(data);
+        return write_now_result::unavailable;
+    }
+    // True while bytes kept by write_now() wait for the next write().
+    virtual bool has_kept() const { return false; }
 };
 
 class response_stream {

@@ -527,6 +527,9 @@ protected:
         job_event ok = event_of(job_event_type::migration_succeeded, "cli_a", "20250101_users");
         ok.status = "applied";
         service_.events().publish(ok);
+        // Read them before the end is published: the delivery pass writes them itself
+        // (direct delivery); job_finished always goes through the stream's coroutine.
+        if (finish_later_) co_await read_frames(socket, buffer, parser, 3);
         job_event finished = event_of(job_event_type::job_finished, "");
         finished.status = "succeeded";
         finished.progress = 100;
@@ -545,12 +548,33 @@ protected:
     asio::io_context ioc_;
     bfm::test::fake_service service_{ioc_.get_executor()};
     http::response_header<> head_;
+    bool finish_later_ = false;
     bool snapshot_seen_ = false;
     http::status health_status_{};
     bool complete_ = false;
     std::string body_;
     beast::error_code after_end_;
 };
+
+TEST_F(SseLoopback, EventsWrittenByTheDeliveryPassThenTheEnd) {
+    finish_later_ = true;
+    bfm::net::http_server server(ioc_, service_.config(), service_);
+    const std::uint16_t port = server.listen();
+    bool done = false;
+    asio::co_spawn(ioc_, watch(server, port), [&](std::exception_ptr e) {
+        done = true;
+        if (e) std::rethrow_exception(e);
+    });
+    ioc_.run_for(10s);
+    ASSERT_TRUE(done);
+    EXPECT_TRUE(complete_) << "no final chunk";
+    const std::vector<frame> frames = parse_frames(body_);
+    ASSERT_EQ(types_of(frames), (std::vector<std::string>{"snapshot", "target_started",
+                                                          "migration_succeeded", "job_finished"}))
+        << body_;
+    for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(frames[i].id, i + 1);
+    EXPECT_EQ(service_.events().subscriber_count(), 0u);
+}
 
 TEST_F(SseLoopback, SnapshotThenPublishedEventsThenTheEnd) {
     bfm::net::http_server server(ioc_, service_.config(), service_);

@@ -2,6 +2,7 @@
 // input), and the listener on a real loopback socket (listen errors, stop(), connection cap).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -358,6 +359,69 @@ TEST_F(HttpServer, PortInUseIsAnError) {
     }
     first.stop();
     ioc_.run_for(std::chrono::seconds(5));
+}
+
+// write_now over a real socket with a small send buffer: what the socket cannot take at once is
+// kept, later writes wait behind it, and the client receives every chunk whole and in order.
+TEST(SessionSinkLoopback, AWriteNowTheSocketCannotTakeWholeIsKeptAndSentInOrder) {
+    using result = bfm::net::stream_sink::write_now_result;
+    asio::io_context ioc;
+    tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    tcp::socket client(ioc);
+    client.connect(acceptor.local_endpoint());
+    tcp::socket accepted = acceptor.accept();
+    accepted.set_option(asio::socket_base::send_buffer_size(4096));
+    beast::tcp_stream stream(std::move(accepted));
+    bfm::net::session_control control;
+    bfm::net::detail::session_sink<beast::tcp_stream> sink(stream, true, std::chrono::seconds(5),
+                                                           control);
+    std::string big(1 << 20, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+
+    EXPECT_EQ(sink.write_now("hello"), result::sent);
+    EXPECT_FALSE(sink.has_kept());
+    EXPECT_EQ(sink.write_now(big), result::partly_kept);
+    EXPECT_TRUE(sink.has_kept());
+    EXPECT_EQ(sink.write_now("too early"), result::unavailable);  // would overtake the rest
+
+    bool written = false;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            written = co_await sink.write("tail");
+            co_await sink.finish();
+            stream.socket().shutdown(tcp::socket::shutdown_send);
+        },
+        asio::detached);
+    std::string received;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            std::array<char, 65536> chunk;
+            for (;;) {
+                auto [ec, n] = co_await client.async_read_some(asio::buffer(chunk),
+                                                               asio::as_tuple(asio::use_awaitable));
+                received.append(chunk.data(), n);
+                if (ec) break;
+            }
+        },
+        asio::detached);
+    ioc.run_for(std::chrono::seconds(20));
+    EXPECT_TRUE(written);
+    EXPECT_FALSE(sink.has_kept());
+    const std::string expected = "5\r\nhello\r\n100000\r\n" + big + "\r\n4\r\ntail\r\n0\r\n\r\n";
+    EXPECT_EQ(received.size(), expected.size());
+    EXPECT_TRUE(received == expected) << "the bytes differ from the chunked stream expected";
+}
+
+// A stream that is not a TCP socket (the unit tests' beast::test::stream) has no direct path.
+TEST(SessionSinkLoopback, AStreamThatIsNoSocketHasNoDirectWrite) {
+    asio::io_context ioc;
+    beast::test::stream server(ioc);
+    bfm::net::session_control control;
+    bfm::net::detail::session_sink<beast::test::stream> sink(server, true, std::chrono::seconds(5),
+                                                             control);
+    EXPECT_EQ(sink.write_now("hello"), bfm::net::stream_sink::write_now_result::unavailable);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <memory>
 #include <thread>
 
@@ -200,6 +201,47 @@ TEST(EventBus, ABusDestroyedWithAFlushPendingStillHandsOverWhatWasQueued) {
     ioc.run();
     EXPECT_TRUE(woke);
     EXPECT_EQ(received, 1u);  // what was queued before the bus went is still handed over
+}
+
+TEST(EventBus, ADirectDeliveryTakesTheQueueInThePassUntilItHandsItBack) {
+    boost::asio::io_context ioc;
+    bfm::core::event_bus bus(ioc.get_executor());
+    auto sub = bus.subscribe("a");
+    std::vector<std::int64_t> direct;
+    bool hand_back = false;
+    sub->deliver_directly([&](std::deque<bfm::core::shared_event_ptr>& queue) {
+        if (hand_back) return true;
+        for (const auto& shared : queue) direct.push_back(shared->event.statement_index);
+        queue.clear();
+        return false;
+    });
+    auto publish = [&bus](std::int64_t index) {
+        bfm::core::job_event e;
+        e.job_id = "a";
+        e.statement_index = index;
+        bus.publish(e);
+    };
+    std::size_t first_batch = 99;
+    std::vector<std::int64_t> coroutine;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            publish(0);
+            publish(1);
+            // The pass writes them itself: the coroutine is not woken and gets nothing.
+            first_batch = (co_await sub->next_batch(std::chrono::milliseconds(300), 100)).size();
+            hand_back = true;
+            publish(2);
+            for (const auto& shared : co_await sub->next_batch(std::chrono::seconds(5), 100)) {
+                coroutine.push_back(shared->event.statement_index);
+            }
+            sub->deliver_directly(nullptr);
+        },
+        boost::asio::detached);
+    ioc.run();
+    EXPECT_EQ(direct, (std::vector<std::int64_t>{0, 1}));
+    EXPECT_EQ(first_batch, 0u);
+    EXPECT_EQ(coroutine, (std::vector<std::int64_t>{2}));
 }
 
 }  // namespace

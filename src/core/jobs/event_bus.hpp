@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -50,16 +51,33 @@ public:
     // Every queued event (up to `max`), waiting up to `wait` for the first: a subscriber that
     // fell behind catches up with one write instead of one per event. Empty after `wait`.
     boost::asio::awaitable<std::vector<shared_event_ptr>> next_batch(std::chrono::milliseconds wait,
-                                                                    std::size_t max);
+                                                                     std::size_t max);
 
     // True when the subscriber fell more than the bus's limit behind and events were dropped:
     // it should re-read the snapshot or end the stream.
     bool overflowed() const { return overflowed_; }
 
+    // A transport that can write without suspending (a non-blocking socket send, a gRPC write
+    // started with a tag) lets the delivery pass hand it the queued events directly, instead of
+    // waking the subscriber's coroutine only for it to make that write: with thousands of
+    // watchers, the resumptions, timers and completions cost more than the writes. The callback
+    // takes from `queue` what it writes and returns true when the coroutine must run anyway (to
+    // finish a partial write, to end the stream, or to write what the callback could not).
+    // While it is set, the queue belongs to the pass: next()/next_batch() hand out events only
+    // after the callback handed them back (returned true) or wake() was called. Clear it
+    // (nullptr) before whatever it refers to goes away.
+    using direct_delivery = std::function<bool(std::deque<shared_event_ptr>& queue)>;
+    void deliver_directly(direct_delivery deliver) { direct_ = std::move(deliver); }
+    // Asks for a delivery pass soon (a direct write that was busy has finished).
+    void request_delivery();
+    // Ends a wait in next()/next_batch() now, with whatever is queued.
+    void wake();
+
 private:
     friend class event_bus;
     event_subscription(event_bus& bus, boost::asio::any_io_executor ex, std::string job_id);
     boost::asio::awaitable<void> wait_for_events(std::chrono::milliseconds wait);
+    bool has_events_for_coroutine() const;
 
     event_bus* bus_;
     std::string job_id_;
@@ -67,6 +85,8 @@ private:
     boost::asio::steady_timer wake_;
     bool waiting_ = false;
     bool overflowed_ = false;
+    direct_delivery direct_;
+    bool handed_back_ = false;  // the direct delivery left the queue to the coroutine
     std::list<event_subscription*>::iterator self_;
 };
 

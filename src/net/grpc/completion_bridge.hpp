@@ -1,7 +1,8 @@
 #pragma once
 // The bridge between gRPC's completion queue and the io_context (DESIGN: concurrency model): one
-// thread does nothing but cq->Next() and posts each completion into the io_context, where the
-// RPC coroutines run. An operation's tag is a heap object that lives until the queue returns it.
+// thread does nothing but cq->Next() and posts the completions into the io_context (those ready
+// together as one handler), where the RPC coroutines run. An operation's tag is a heap object
+// that lives until the queue returns it.
 //
 // gRPC rules this file enforces:
 //  - no operation may be started after cq->Shutdown() (grpc aborts the process): close() sets a

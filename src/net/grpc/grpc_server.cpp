@@ -115,7 +115,7 @@ void accept_all(rpc_env& env, async_service& s) {
     accept_unary<m::CancelJobRequest, m::CancelJobResponse>(
         env, s, &async_service::RequestCancelJob, &gb::handle_cancel_job);
     accept_stream<grpc::ByteBuffer, grpc::ByteBuffer>(env, s, &async_service::RequestWatchJob,
-                                                   &gb::handle_watch_job);
+                                                      &gb::handle_watch_job);
     accept_unary<m::PlanRequest, m::PlanResponse>(env, s, &async_service::RequestPlan,
                                                   &gb::handle_plan);
 }

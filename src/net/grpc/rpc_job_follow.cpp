@@ -23,6 +23,7 @@ asio::awaitable<grpc::Status> follow_job(rpc_env& env, std::shared_ptr<rpc_conte
     for (;;) {
         // The client is gone: nobody reads the status; returning frees the subscription.
         if (call->done()) co_return grpc::Status(grpc::StatusCode::CANCELLED, "call ended");
+        if (writer.failed()) co_return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
         if (env.stopping) {
             co_return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                    "bfm is shutting down; the job goes on: watch it again (on "
@@ -30,7 +31,8 @@ asio::awaitable<grpc::Status> follow_job(rpc_env& env, std::shared_ptr<rpc_conte
         }
         // Everything queued at once: one wake-up per batch, and the events are shared with the
         // other subscribers, not copied.
-        std::vector<core::shared_event_ptr> batch = co_await subscription->next_batch(poll_tick, 256);
+        std::vector<core::shared_event_ptr> batch =
+            co_await subscription->next_batch(poll_tick, 256);
         if (!batch.empty()) {
             quiet = std::chrono::milliseconds{0};
             std::vector<core::shared_event_ptr> mine;
@@ -58,6 +60,8 @@ asio::awaitable<grpc::Status> follow_job(rpc_env& env, std::shared_ptr<rpc_conte
             // Other jobs' events crowded ours out: go on from the stored state.
             subscription = env.service.events().subscribe("");
             quiet = recheck_after;
+        } else if (writer.take_delivered_directly()) {
+            quiet = std::chrono::milliseconds{0};
         } else {
             quiet += poll_tick;
         }

@@ -21,6 +21,11 @@ class event_writer {
 public:
     virtual ~event_writer() = default;
     virtual boost::asio::awaitable<bool> write(std::vector<core::shared_event_ptr> events) = 0;
+
+    // For a writer the bus's delivery pass writes through (watch_job_writer): whether the pass
+    // wrote since the last call (the stream is then not quiet), and whether such a write failed.
+    virtual bool take_delivered_directly() { return false; }
+    virtual bool failed() const { return false; }
 };
 
 // `subscription` is of `job_id` only, or of every job (`all_jobs`: events of other jobs are

@@ -1,8 +1,9 @@
 // SubmitJob, GetJob, ListJobs, CancelJob and WatchJob: the durable jobs of SPEC 6, as the HTTP
 // job endpoints offer them (same validation, same service calls).
-#include "net/grpc/rpc_env.hpp"
 #include "net/grpc/job_events_wire.hpp"
+#include "net/grpc/rpc_env.hpp"
 #include "net/grpc/rpc_job_follow.hpp"
+#include "net/grpc/watch_job_writer.hpp"
 #include "net/job_json.hpp"
 #include "net/job_query_params.hpp"
 
@@ -154,22 +155,6 @@ asio::awaitable<grpc::Status> cancel_body(
     co_return grpc::Status::OK;
 }
 
-// Served raw (see job_events_wire.hpp): the request is parsed here, the answers are written as
-// ready-made JobEvents bytes.
-using watch_call = stream_ptr<grpc::ByteBuffer, grpc::ByteBuffer>;
-
-class job_events_writer final : public event_writer {
-public:
-    explicit job_events_writer(watch_call call) : call_(std::move(call)) {}
-    asio::awaitable<bool> write(std::vector<core::shared_event_ptr> events) override {
-        const grpc::ByteBuffer message = to_byte_buffer(encode_job_events(events));
-        co_return co_await call_->write(message);
-    }
-
-private:
-    watch_call call_;
-};
-
 // The first message of WatchJob: the job and every target row, page by page.
 asio::awaitable<grpc::Status> read_snapshot(rpc_env& env, const std::string& job_id,
                                             migration::JobEvent& out) {
@@ -216,7 +201,6 @@ asio::awaitable<grpc::Status> watch_body(rpc_env& env, watch_call call) {
     if (!co_await call->write(first)) {
         co_return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
     }
-    job_events_writer writer(call);
     const migration::Job& job = snapshot.snapshot().job();
     std::optional<core::job_status> job_status = core::parse_job_status(job.status());
     if (job_status && core::is_final(*job_status)) {
@@ -228,12 +212,16 @@ asio::awaitable<grpc::Status> watch_body(rpc_env& env, watch_call call) {
         finished.error = job.error();
         finished.at = job.finished_at();
         finished.progress = job.progress();
-        std::vector<core::shared_event_ptr> last{
-            std::make_shared<const core::shared_event>(core::shared_event{finished, {}, {}})};
-        co_await writer.write(std::move(last));
+        const grpc::ByteBuffer last =
+            to_byte_buffer(encode_job_events(std::vector<core::shared_event_ptr>{
+                std::make_shared<const core::shared_event>(core::shared_event{finished, {}, {}})}));
+        co_await call->write(last);
         co_return grpc::Status::OK;
     }
-    co_return co_await follow_job(env, call, events, false, *job_id, writer);
+    watch_job_writer writer(call, *events);
+    status = co_await follow_job(env, call, events, false, *job_id, writer);
+    co_await writer.stop();
+    co_return status;
 }
 
 }  // namespace
