@@ -167,12 +167,16 @@ public:
             return write_now_result::unavailable;
         } else {
             if (failed_) return write_now_result::failed;
-            if (writing_ || !kept_.empty() || data.empty()) return write_now_result::unavailable;
+            if (!can_write_now()) return write_now_result::unavailable;
+            if (data.empty()) return write_now_result::sent;
             auto& socket = stream_.socket();
             boost::system::error_code ec;
             if (!socket.non_blocking()) {
                 socket.non_blocking(true, ec);
-                if (ec) return write_now_result::unavailable;
+                if (ec) {
+                    failed_ = true;
+                    return write_now_result::failed;
+                }
             }
             const std::string size_line = chunked_ ? chunk_size_line(data.size()) : std::string();
             const std::string_view crlf = chunked_ ? "\r\n" : "";
@@ -198,6 +202,10 @@ public:
             }
             return write_now_result::partly_kept;
         }
+    }
+
+    bool can_write_now() const override {
+        return is_tcp_stream<Stream> && !failed_ && !writing_ && kept_.empty();
     }
 
     bool has_kept() const override { return !kept_.empty(); }

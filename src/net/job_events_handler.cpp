@@ -116,33 +116,18 @@ private:
     // The delivery pass's write (event_subscription::deliver_directly): true when this stream's
     // coroutine has to run.
     bool deliver_now(stream_sink& sink, std::deque<core::shared_event_ptr>& queue) {
-        for (const auto& shared : queue) {
-            // The last frame ends the stream, which only the coroutine can do.
-            if (shared->event.type == core::job_event_type::job_finished) return true;
-        }
-        const std::uint64_t first_id = next_id_;
+        if (core::contains_job_finished(queue) || !sink.can_write_now()) return true;
         append_frames(queue);
-        switch (sink.write_now(frames_)) {
-            case stream_sink::write_now_result::sent:
-                frames_.clear();
-                queue.clear();
-                delivered_directly_ = true;
-                return false;
-            case stream_sink::write_now_result::partly_kept:
-                frames_.clear();
-                queue.clear();
-                delivered_directly_ = true;
-                return true;
-            case stream_sink::write_now_result::failed:
-                direct_failed_ = true;
-                break;
-            case stream_sink::write_now_result::unavailable:
-                break;
-        }
-        // Not written: the coroutine formats the same events again, with the same IDs.
+        queue.clear();
+        const stream_sink::write_now_result result = sink.write_now(frames_);
         frames_.clear();
-        next_id_ = first_id;
-        return true;
+        if (result == stream_sink::write_now_result::failed) {
+            direct_failed_ = true;  // the client is gone: the coroutine ends the stream
+            return true;
+        }
+        delivered_directly_ = true;
+        // Partly kept: the coroutine sends the rest.
+        return result != stream_sink::write_now_result::sent;
     }
 
     asio::awaitable<bool> send_event(stream_sink& sink, const core::job_event& event) {

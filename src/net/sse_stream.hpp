@@ -22,9 +22,11 @@ public:
     // The server is shutting down: the stream should end at its next chance.
     virtual bool stopping() const = 0;
 
-    // Sends `data` without suspending, when no write() is in progress and the connection
-    // supports it (a TCP socket in non-blocking mode). Bytes the socket does not take at once
-    // are kept and go out first on the next write(); write("") sends only them.
+    // True when write_now() can send: no write() is in progress, nothing is kept, and the
+    // connection supports it (a TCP socket, put in non-blocking mode).
+    virtual bool can_write_now() const { return false; }
+    // Sends `data` without suspending, when can_write_now(). Bytes the socket does not take at
+    // once are kept and go out first on the next write(); write("") sends only them.
     enum class write_now_result { sent, partly_kept, unavailable, failed };
     virtual write_now_result write_now(std::string_view data) {
         static_cast<void>(data);

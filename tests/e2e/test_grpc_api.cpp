@@ -185,6 +185,29 @@ migration::Job wait_for_final(migration::MigrationService::Stub& stub, const std
     return response.job();
 }
 
+// WatchJob's first message, then the client cancels and drains the stream.
+struct first_then_cancel {
+    bool read = false;  // a first message arrived
+    migration::JobEvents first;
+    grpc::Status finish;
+};
+
+first_then_cancel watch_first_then_cancel(migration::MigrationService::Stub& stub,
+                                          const std::string& job_id) {
+    first_then_cancel out;
+    migration::WatchJobRequest request;
+    request.set_job_id(job_id);
+    auto ctx = context();
+    auto reader = stub.WatchJob(ctx.get(), request);
+    out.read = reader->Read(&out.first);
+    ctx->TryCancel();
+    migration::JobEvents rest;
+    while (reader->Read(&rest)) {
+    }
+    out.finish = reader->Finish();
+    return out;
+}
+
 // Runs bfm_grpc_probe; its exit code and output.
 std::pair<int, std::string> probe(const std::vector<std::string>& args) {
     std::vector<std::string> argv{BFM_GRPC_PROBE_PATH};
@@ -622,18 +645,10 @@ TEST_F(GrpcApi, BytesThatAreNoMessageAreRefused) {
     const grpc::Status got_status = stub_->GetJob(get_ctx.get(), get, &got);
     ASSERT_TRUE(got_status.ok()) << got_status.error_message();
     EXPECT_EQ(got.job().job_id(), job_id);
-    migration::WatchJobRequest watch;
-    watch.set_job_id(job_id);
-    auto watch_ctx = context();
-    auto reader = stub_->WatchJob(watch_ctx.get(), watch);
-    migration::JobEvents events;
-    ASSERT_TRUE(reader->Read(&events));
-    ASSERT_GE(events.events_size(), 1);
-    EXPECT_EQ(events.events(0).type(), "snapshot");
-    watch_ctx->TryCancel();
-    while (reader->Read(&events)) {
-    }
-    reader->Finish();
+    const first_then_cancel watch = watch_first_then_cancel(*stub_, job_id);
+    ASSERT_TRUE(watch.read);
+    ASSERT_GE(watch.first.events_size(), 1);
+    EXPECT_EQ(watch.first.events(0).type(), "snapshot");
     wait_for_final(*stub_, job_id);
 }
 
@@ -663,18 +678,11 @@ TEST_F(GrpcApi, AnExpiredDeadlineEndsTheCallButNotTheJob) {
 TEST_F(GrpcApi, AClientThatCancelsWatchJobStopsTheStream) {
     const std::string job_id = submit_slow_job(*stub_, {"cli_grpc_hangup"});
     ASSERT_FALSE(job_id.empty());
-    migration::WatchJobRequest request;
-    request.set_job_id(job_id);
-    auto ctx = context();
-    auto reader = stub_->WatchJob(ctx.get(), request);
-    migration::JobEvents event;
-    ASSERT_TRUE(reader->Read(&event));
-    ASSERT_EQ(event.events_size(), 1);
-    EXPECT_EQ(event.events(0).type(), "snapshot");
-    ctx->TryCancel();
-    while (reader->Read(&event)) {
-    }
-    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+    const first_then_cancel watch = watch_first_then_cancel(*stub_, job_id);
+    ASSERT_TRUE(watch.read);
+    ASSERT_EQ(watch.first.events_size(), 1);
+    EXPECT_EQ(watch.first.events(0).type(), "snapshot");
+    EXPECT_EQ(watch.finish.error_code(), grpc::StatusCode::CANCELLED);
     // The server saw it and ended the stream (freeing its subscription) long before the job's end.
     EXPECT_TRUE(server_->wait_for_log("grpc WatchJob CANCELLED", std::chrono::seconds(2)));
     const migration::Job job = wait_for_final(*stub_, job_id);

@@ -545,6 +545,19 @@ protected:
         server.stop();
     }
 
+    // Serves one watch() against a real server; true when the scenario ran to its end.
+    bool run_watch() {
+        bfm::net::http_server server(ioc_, service_.config(), service_);
+        const std::uint16_t port = server.listen();
+        bool done = false;
+        asio::co_spawn(ioc_, watch(server, port), [&](std::exception_ptr e) {
+            done = true;
+            if (e) std::rethrow_exception(e);
+        });
+        ioc_.run_for(10s);
+        return done;
+    }
+
     asio::io_context ioc_;
     bfm::test::fake_service service_{ioc_.get_executor()};
     http::response_header<> head_;
@@ -558,15 +571,7 @@ protected:
 
 TEST_F(SseLoopback, EventsWrittenByTheDeliveryPassThenTheEnd) {
     finish_later_ = true;
-    bfm::net::http_server server(ioc_, service_.config(), service_);
-    const std::uint16_t port = server.listen();
-    bool done = false;
-    asio::co_spawn(ioc_, watch(server, port), [&](std::exception_ptr e) {
-        done = true;
-        if (e) std::rethrow_exception(e);
-    });
-    ioc_.run_for(10s);
-    ASSERT_TRUE(done);
+    ASSERT_TRUE(run_watch());
     EXPECT_TRUE(complete_) << "no final chunk";
     const std::vector<frame> frames = parse_frames(body_);
     ASSERT_EQ(types_of(frames), (std::vector<std::string>{"snapshot", "target_started",
@@ -577,15 +582,7 @@ TEST_F(SseLoopback, EventsWrittenByTheDeliveryPassThenTheEnd) {
 }
 
 TEST_F(SseLoopback, SnapshotThenPublishedEventsThenTheEnd) {
-    bfm::net::http_server server(ioc_, service_.config(), service_);
-    const std::uint16_t port = server.listen();
-    bool done = false;
-    asio::co_spawn(ioc_, watch(server, port), [&](std::exception_ptr e) {
-        done = true;
-        if (e) std::rethrow_exception(e);
-    });
-    ioc_.run_for(10s);
-    ASSERT_TRUE(done);
+    ASSERT_TRUE(run_watch());
     EXPECT_EQ(head_.result(), http::status::ok);
     EXPECT_EQ(head_[http::field::content_type], "text/event-stream");
     EXPECT_EQ(head_[http::field::cache_control], "no-cache");

@@ -37,6 +37,16 @@ struct shared_event {
 };
 using shared_event_ptr = std::shared_ptr<const shared_event>;
 
+// True when `events` hold the job's last event (a stream's coroutine must write that one: it
+// ends the stream).
+template <class Events>
+bool contains_job_finished(const Events& events) {
+    for (const shared_event_ptr& shared : events) {
+        if (shared->event.type == job_event_type::job_finished) return true;
+    }
+    return false;
+}
+
 // Events of one job (or of every job when the job ID is empty) in publication order.
 class event_subscription {
 public:

@@ -65,10 +65,7 @@ bool watch_job_writer::deliver_now(std::deque<core::shared_event_ptr>& queue) {
     // after its own write.
     if (state_->in_flight || state_->coroutine_writing) return false;
     if (state_->failed || call_->done() || call_->bridge().closed()) return true;
-    for (const core::shared_event_ptr& shared : queue) {
-        // The last event ends the stream, which only the coroutine can do.
-        if (shared->event.type == core::job_event_type::job_finished) return true;
-    }
+    if (core::contains_job_finished(queue)) return true;
     const std::vector<core::shared_event_ptr> events(std::make_move_iterator(queue.begin()),
                                                      std::make_move_iterator(queue.end()));
     queue.clear();
