@@ -3,7 +3,7 @@
 #
 # Installs the Debian 12 packages that building, testing and running bfm need (compiler tool
 # chain, Boost 1.81, gRPC/protobuf, libpq, MariaDB Connector/C, spdlog/fmt, GoogleTest, Google
-# Benchmark, PostgreSQL 15 server and client, curl; jq, wrk and procps for bench/fanout). Needs
+# Benchmark, PostgreSQL 15 server and client, curl; jq and wrk for bench). Needs
 # root, or sudo when run as another user.
 #
 # - When every package is already installed it returns at once (no apt call, well under 1 s).
@@ -27,8 +27,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   # servers and clients used by scripts/test.sh and scripts/run.sh
   postgresql-15 postgresql-client-15 curl ca-certificates
-  # bench/fanout: JSON handling, HTTP load generator, RSS sampling (ps)
-  jq wrk procps
+  # bench/: JSON handling, HTTP load generator
+  jq wrk
 )
 
 APT_LISTS=/var/lib/apt/lists

@@ -4,7 +4,7 @@
 # Status reads under load (a benchmark, not a test): while bfm fans the 12 migrations of
 # bench/fanout out to N fresh tenant schemas (one job), `wrk -t2 -c64 -d10s --latency` hammers
 # GET /api/v1/jobs/{id} of that running job with the API token, and the server's RSS is sampled
-# every 100 ms (ps -o rss=) from just before the request until the job is final.
+# every 100 ms (VmRSS in /proc) from just before the request until the job is final.
 # Targets reported (not enforced): >= 20,000 req/s, p99 < 10 ms, max RSS < 60 MB.
 #
 # Without the job API (the server answers POST /api/v1/jobs with 404/405/501) the fan-out runs
@@ -40,7 +40,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 WRK_DURATION=${WRK_DURATION:-10s}
 
-fo_require_tools jq curl psql awk wrk ps
+fo_require_tools jq curl psql awk wrk
 fo_find_bfm
 
 SAMPLER_PID=
@@ -74,18 +74,12 @@ BODY=$FO_TMP/body.json
 ANSWER=$FO_TMP/answer.json
 fo_body "$N" "$BODY"
 
-rss_kb() { ps -o rss= -p "$FO_BFM_PID" 2>/dev/null | tr -d ' '; }
-IDLE_RSS_KB=$(rss_kb)
+IDLE_RSS_KB=$(fo_rss_kb "$FO_BFM_PID")
 
 # RSS every 100 ms until told to stop (a flag file, so the loop always ends cleanly).
 RSS_FILE=$FO_TMP/rss.txt
 : >"$RSS_FILE"
-(
-  while [[ ! -e $FO_TMP/stop-sampler ]] && kill -0 "$FO_BFM_PID" 2>/dev/null; do
-    rss_kb >>"$RSS_FILE" || true
-    sleep 0.1
-  done
-) &
+fo_sample_rss "$FO_BFM_PID" "$RSS_FILE" "$FO_TMP/stop-sampler" &
 SAMPLER_PID=$!
 
 fo_checkpoint

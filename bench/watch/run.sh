@@ -26,7 +26,7 @@ FO_PARALLEL=${BENCH_PARALLEL:-4}
 CLIENT=${BFM_BENCH_WATCH:-$FO_ROOT/build/bench/bfm_bench_watch}
 [[ -x $CLIENT ]] || fo_die "no watch client at $CLIENT: build the bench targets (or set BFM_BENCH_WATCH)"
 
-fo_require_tools jq curl psql awk ps
+fo_require_tools jq curl psql awk
 fo_find_bfm
 fo_install_traps
 fo_pg_start
@@ -35,14 +35,13 @@ for db in "$FO_TARGET_DB" "$FO_STATE_DB"; do fo_recreate_db "$db"; done
 # ~2 open files per watcher, plus the database sessions.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 fo_bfm_start
-rss_kb() { ps -o rss= -p "$FO_BFM_PID" 2>/dev/null | tr -d ' '; }
-IDLE_RSS_KB=$(rss_kb)
+IDLE_RSS_KB=$(fo_rss_kb "$FO_BFM_PID")
 
 body=$FO_TMP/body.json
 fo_body "$N" "$body"
 RSS_FILE=$FO_TMP/rss.txt
 : >"$RSS_FILE"
-( while kill -0 "$FO_BFM_PID" 2>/dev/null; do rss_kb >>"$RSS_FILE" || true; sleep 0.1; done ) &
+fo_sample_rss "$FO_BFM_PID" "$RSS_FILE" &
 SAMPLER=$!
 fo_submit_job "$body" "$FO_TMP/answer.json" || fo_die "POST /api/v1/jobs failed"
 fo_say "job $FO_JOB_ID: $N tenants; attaching $SSE SSE and $GRPC gRPC watchers"
