@@ -392,6 +392,17 @@ fo_sample_rss() {
   done
 }
 
+# fo_pin CPUS PID: binds PID, all its threads and its current children to CPUS (a taskset
+# list); processes it starts later inherit the binding (PostgreSQL's backends fork from the
+# postmaster).
+fo_pin() {
+  local cpus=$1 pid=$2 child
+  taskset -a -p -c "$cpus" "$pid" >/dev/null || fo_die "could not bind process $pid to CPU(s) $cpus"
+  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    taskset -a -p -c "$cpus" "$child" >/dev/null 2>&1 || true   # it may have exited meanwhile
+  done
+}
+
 # fo_http_get FD PATH: one GET on the kept-alive connection FD (bash /dev/tcp: no process, not
 # even a subshell, per request); sets FO_HTTP_CODE and FO_HTTP_BODY. Returns 1 when the
 # connection failed (the caller reconnects).
