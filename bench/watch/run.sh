@@ -47,6 +47,7 @@ CLIENT=${BFM_BENCH_WATCH:-$FO_ROOT/build/bench/bfm_bench_watch}
 [[ -x $CLIENT ]] || fo_die "no watch client at $CLIENT: build the bench targets (or set BFM_BENCH_WATCH)"
 
 fo_require_tools jq curl psql awk
+[[ $PLACEMENT == shared ]] || fo_require_tools taskset
 fo_find_bfm
 fo_install_traps
 fo_pg_start
