@@ -2,7 +2,6 @@
 
 #include <boost/url/param.hpp>
 #include <cctype>
-#include <charconv>
 #include <set>
 
 #include "net/json_response.hpp"
@@ -10,10 +9,6 @@
 namespace bfm::net {
 
 namespace {
-
-query_error invalid(std::string_view name, std::string message) {
-    return {"invalid_parameter", std::move(message), std::string(name)};
-}
 
 // Reads status/limit/offset into `query`; `parse_status` maps the status text.
 template <class Query, class ParseStatus>
@@ -32,7 +27,7 @@ std::optional<query_error> read_paged_query(const boost::urls::params_view& para
         if (name == "status") {
             auto status = parse_status(value);
             if (!status) {
-                return invalid(
+                return invalid_parameter(
                     name, "query parameter \"status\" must be one of " + std::string(status_names));
             }
             query.status = *status;

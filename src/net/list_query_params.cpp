@@ -24,10 +24,6 @@ std::optional<std::size_t> parse_count(std::string_view text) {
     return value;
 }
 
-query_error invalid(std::string_view name, std::string message) {
-    return invalid_parameter(name, std::move(message));
-}
-
 }  // namespace
 
 query_error invalid_parameter(std::string_view name, std::string message) {
@@ -39,10 +35,8 @@ std::optional<query_error> read_page_param(std::string_view name, std::string_vi
     const auto n = parse_count(value);
     if (name == "limit") {
         if (!n || *n < 1 || *n > max_list_limit) {
-            return invalid_parameter(name,
-                                     "query parameter \"limit\" must be an integer from 1 "
-                                     "to "
-                                         + std::to_string(max_list_limit));
+            return invalid_parameter(name, "query parameter \"limit\" must be an integer from 1 to "
+                                               + std::to_string(max_list_limit));
         }
         limit = *n;
         return std::nullopt;
@@ -76,10 +70,11 @@ list_query_result parse_list_query(const boost::urls::params_view& params) {
             q.version = value;
         } else if (name == "status") {
             if (std::find(statuses.begin(), statuses.end(), value) == statuses.end()) {
-                return {std::nullopt,
-                        invalid(name,
-                                "query parameter \"status\" must be one of pending, applied, "
-                                "failed, rolled_back, missing")};
+                return {
+                    std::nullopt,
+                    invalid_parameter(name,
+                                      "query parameter \"status\" must be one of pending, applied, "
+                                      "failed, rolled_back, missing")};
             }
             q.status = value;
         } else if (name == "limit" || name == "offset") {

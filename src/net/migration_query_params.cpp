@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <boost/url/param.hpp>
-#include <charconv>
 #include <set>
 
 #include "core/schema_name.hpp"
@@ -16,10 +15,6 @@ namespace {
 constexpr std::array<std::string_view, 8> actions = {"up",    "down",   "rollback", "baseline",
                                                      "force", "repair", "skip",     "reconcile"};
 
-query_error invalid(std::string_view name, std::string message) {
-    return {"invalid_parameter", std::move(message), std::string(name)};
-}
-
 bool has_control_character(std::string_view text) {
     return std::any_of(text.begin(), text.end(),
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
@@ -30,23 +25,24 @@ std::optional<query_error> read_one(std::string_view name, const std::string& va
                                     unsigned accepted, core::read_query& q) {
     if ((accepted & target_params) != 0 && name == "schema") {
         if (auto problem = core::validate_schema_name(value)) {
-            return invalid(name, "query parameter \"schema\": " + *problem);
+            return invalid_parameter(name, "query parameter \"schema\": " + *problem);
         }
         q.schema = value;
     } else if ((accepted & target_params) != 0 && name == "connection") {
         if (value.empty() || value.size() > 128 || has_control_character(value)) {
-            return invalid(name,
-                           "query parameter \"connection\" must be a connection name "
-                           "(1-128 printable characters)");
+            return invalid_parameter(name,
+                                     "query parameter \"connection\" must be a connection name "
+                                     "(1-128 printable characters)");
         }
         q.connection = value;
     } else if ((accepted & page_params) != 0 && (name == "limit" || name == "offset")) {
         if (auto error = read_page_param(name, value, q.limit, q.offset)) return error;
     } else if ((accepted & action_param) != 0 && name == "action") {
         if (std::find(actions.begin(), actions.end(), value) == actions.end()) {
-            return invalid(name,
-                           "query parameter \"action\" must be one of up, down, rollback, "
-                           "baseline, force, repair, skip, reconcile");
+            return invalid_parameter(
+                name,
+                "query parameter \"action\" must be one of up, down, rollback, "
+                "baseline, force, repair, skip, reconcile");
         }
         q.action = value;
     } else {

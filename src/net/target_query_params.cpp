@@ -1,7 +1,6 @@
 #include "net/target_query_params.hpp"
 
 #include <boost/url/param.hpp>
-#include <charconv>
 #include <set>
 
 #include "core/schema_name.hpp"
@@ -10,10 +9,6 @@
 namespace bfm::net {
 
 namespace {
-
-query_error invalid(std::string_view name, std::string message) {
-    return {"invalid_parameter", std::move(message), std::string(name)};
-}
 
 // A schema filter: a schema name, or a prefix of one followed by '*'.
 bool valid_schema_filter(std::string_view text) {
@@ -44,17 +39,18 @@ target_query_result parse_target_query(const boost::urls::params_view& params) {
         } else if (name == "schema") {
             if (!valid_schema_filter(value)) {
                 return {std::nullopt,
-                        invalid(name,
-                                "query parameter \"schema\" must be a schema name, or a "
-                                "prefix of one followed by '*' (got \""
-                                    + truncate_for_message(value, 64) + "\")")};
+                        invalid_parameter(name,
+                                          "query parameter \"schema\" must be a schema name, or a "
+                                          "prefix of one followed by '*' (got \""
+                                              + truncate_for_message(value, 64) + "\")")};
             }
             query.schema = value;
         } else if (name == "status") {
             if (value != "failed" && value != "pending" && value != "modified" && value != "ok") {
-                return {std::nullopt, invalid(name,
-                                              "query parameter \"status\" must be one of failed, "
-                                              "pending, modified, ok")};
+                return {std::nullopt,
+                        invalid_parameter(name,
+                                          "query parameter \"status\" must be one of failed, "
+                                          "pending, modified, ok")};
             }
             query.status = value;
         } else if (name == "limit" || name == "offset") {
