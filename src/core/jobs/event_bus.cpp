@@ -87,7 +87,7 @@ void event_bus::publish(const job_event& event) {
             s->overflowed_ = true;
             s->queue_.clear();
         } else {
-            if (!shared) shared = std::make_shared<const shared_event>(shared_event{event, {}, {}});
+            if (!shared) shared = make_shared_event(event);
             s->queue_.push_back(shared);
         }
         queued = true;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/jobs/job_types.hpp"
@@ -36,6 +37,10 @@ struct shared_event {
     mutable std::string encoded_proto;  // gRPC: the serialized JobEvent message
 };
 using shared_event_ptr = std::shared_ptr<const shared_event>;
+
+inline shared_event_ptr make_shared_event(job_event event) {
+    return std::make_shared<const shared_event>(shared_event{std::move(event), {}, {}});
+}
 
 // True when `events` hold the job's last event (a stream's coroutine must write that one: it
 // ends the stream).

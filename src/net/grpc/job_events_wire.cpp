@@ -1,5 +1,8 @@
 #include "net/grpc/job_events_wire.hpp"
 
+#include <grpc/slice.h>
+
+#include <algorithm>
 #include <vector>
 
 #include "net/grpc/proto_convert.hpp"
@@ -8,23 +11,26 @@ namespace bfm::net::grpc_bridge {
 
 namespace {
 
-// Field 1, wire type 2 (length-delimited), then the length as a varint, then the bytes.
-void append_events_field(std::string& out, const std::string& event_bytes) {
-    constexpr char events_tag = (1 << 3) | 2;
-    out.push_back(events_tag);
-    std::size_t n = event_bytes.size();
-    while (n >= 0x80) {
-        out.push_back(static_cast<char>((n & 0x7f) | 0x80));
-        n >>= 7;
-    }
-    out.push_back(static_cast<char>(n));
-    out.append(event_bytes);
+constexpr char events_tag = (1 << 3) | 2;  // field 1, wire type 2 (length-delimited)
+
+std::size_t varint_size(std::size_t n) {
+    std::size_t size = 1;
+    for (; n >= 0x80; n >>= 7) ++size;
+    return size;
 }
 
-}  // namespace
+// Field 1 of JobEvents: the tag, the length as a varint, then the bytes; returns the end.
+char* put_events_field(char* out, const std::string& event_bytes) {
+    *out++ = events_tag;
+    std::size_t n = event_bytes.size();
+    for (; n >= 0x80; n >>= 7) *out++ = static_cast<char>((n & 0x7f) | 0x80);
+    *out++ = static_cast<char>(n);
+    return std::copy(event_bytes.begin(), event_bytes.end(), out);
+}
 
-std::string encode_job_events(std::span<const core::shared_event_ptr> events) {
-    std::string out;
+// Serializes the events not yet encoded; the size of JobEvents{events} on the wire.
+std::size_t encode_each(std::span<const core::shared_event_ptr> events) {
+    std::size_t size = 0;
     migration::JobEvent message;
     for (const core::shared_event_ptr& shared : events) {
         if (shared->encoded_proto.empty()) {
@@ -32,14 +38,38 @@ std::string encode_job_events(std::span<const core::shared_event_ptr> events) {
             to_proto(shared->event, message);
             shared->encoded_proto = message.SerializeAsString();
         }
-        append_events_field(out, shared->encoded_proto);
+        const std::size_t n = shared->encoded_proto.size();
+        size += 1 + varint_size(n) + n;
     }
+    return size;
+}
+
+void put_events(std::span<const core::shared_event_ptr> events, char* out) {
+    for (const core::shared_event_ptr& shared : events) {
+        out = put_events_field(out, shared->encoded_proto);
+    }
+}
+
+}  // namespace
+
+std::string encode_job_events(std::span<const core::shared_event_ptr> events) {
+    std::string out(encode_each(events), '\0');
+    put_events(events, out.data());
     return out;
 }
 
+grpc::ByteBuffer job_events_message(std::span<const core::shared_event_ptr> events) {
+    // Written straight into the slice gRPC sends: no intermediate string to copy.
+    grpc_slice slice = grpc_slice_malloc(encode_each(events));
+    put_events(events, reinterpret_cast<char*>(GRPC_SLICE_START_PTR(slice)));
+    grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+    return grpc::ByteBuffer(&owned, 1);
+}
+
 std::string encode_job_events(const migration::JobEvent& event) {
-    std::string out;
-    append_events_field(out, event.SerializeAsString());
+    const std::string event_bytes = event.SerializeAsString();
+    std::string out(1 + varint_size(event_bytes.size()) + event_bytes.size(), '\0');
+    put_events_field(out.data(), event_bytes);
     return out;
 }
 

@@ -18,6 +18,8 @@ namespace bfm::net::grpc_bridge {
 
 // The wire form of JobEvents{events}; serializes events not yet encoded.
 std::string encode_job_events(std::span<const core::shared_event_ptr> events);
+// The same as the message WatchJob writes, built in place in gRPC's buffer.
+grpc::ByteBuffer job_events_message(std::span<const core::shared_event_ptr> events);
 // The same for one message built here (the snapshot).
 std::string encode_job_events(const migration::JobEvent& event);
 

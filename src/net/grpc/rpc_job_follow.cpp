@@ -69,8 +69,8 @@ asio::awaitable<grpc::Status> follow_job(rpc_env& env, std::shared_ptr<rpc_conte
         quiet = std::chrono::milliseconds{0};
         core::service_outcome<core::job_summary> job = co_await env.service.get_job(job_id);
         if (job.value && core::is_final(job.value->status)) {
-            std::vector<core::shared_event_ptr> finished{std::make_shared<const core::shared_event>(
-                core::shared_event{finished_event(*job.value), {}, {}})};
+            std::vector<core::shared_event_ptr> finished{
+                core::make_shared_event(finished_event(*job.value))};
             co_await writer.write(std::move(finished));
             co_return grpc::Status::OK;
         }

@@ -212,9 +212,8 @@ asio::awaitable<grpc::Status> watch_body(rpc_env& env, watch_call call) {
         finished.error = job.error();
         finished.at = job.finished_at();
         finished.progress = job.progress();
-        const grpc::ByteBuffer last =
-            to_byte_buffer(encode_job_events(std::vector<core::shared_event_ptr>{
-                std::make_shared<const core::shared_event>(core::shared_event{finished, {}, {}})}));
+        const grpc::ByteBuffer last = job_events_message(
+            std::vector<core::shared_event_ptr>{core::make_shared_event(std::move(finished))});
         co_await call->write(last);
         co_return grpc::Status::OK;
     }

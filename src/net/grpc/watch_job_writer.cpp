@@ -69,7 +69,7 @@ bool watch_job_writer::deliver_now(std::deque<core::shared_event_ptr>& queue) {
     const std::vector<core::shared_event_ptr> events(std::make_move_iterator(queue.begin()),
                                                      std::make_move_iterator(queue.end()));
     queue.clear();
-    const grpc::ByteBuffer message = to_byte_buffer(encode_job_events(events));
+    const grpc::ByteBuffer message = job_events_message(events);
     state_->in_flight = true;
     state_->delivered = true;
     bridge_tag* tag = new write_tag(state_, call_);
@@ -91,7 +91,7 @@ asio::awaitable<bool> watch_job_writer::write(std::vector<core::shared_event_ptr
     co_await wait_idle();
     bool ok = !state_->failed;
     if (ok) {
-        const grpc::ByteBuffer message = to_byte_buffer(encode_job_events(events));
+        const grpc::ByteBuffer message = job_events_message(events);
         state_->in_flight = true;
         ok = co_await call_->write(message);
         state_->in_flight = false;
