@@ -392,6 +392,43 @@ fo_sample_rss() {
   done
 }
 
+# fo_cpu_ticks PID: CPU time (clock ticks: user + system) used by PID, its reaped children and
+# its live children, read from /proc. For the postmaster this is all of PostgreSQL: a backend
+# that exited is in the postmaster's children counters, a live one is summed here. The
+# difference of two readings is what was used in between.
+fo_cpu_ticks() {
+  local pid=$1 total=0 child stat fields
+  for child in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    stat=$(<"/proc/$child/stat") 2>/dev/null || continue
+    read -r -a fields <<<"${stat##*) }"   # fields after "pid (comm) ": state is [0], utime [11]
+    total=$((total + fields[11] + fields[12] + fields[13] + fields[14]))
+  done
+  echo "$total"
+}
+
+# fo_db_cpu_ticks DB: CPU ticks of the live PostgreSQL backends connected to DB (a backend's
+# title is "postgres: USER DB ..."; one that exited is only in fo_cpu_ticks of the postmaster).
+fo_db_cpu_ticks() {
+  local db=$1 total=0 child stat fields title
+  for child in $(cat /proc/"$(fo_postmaster_pid)"/task/*/children 2>/dev/null); do
+    title=$(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null) || continue
+    [[ $title == "postgres: $PGUSER $db "* ]] || continue
+    stat=$(<"/proc/$child/stat") 2>/dev/null || continue
+    read -r -a fields <<<"${stat##*) }"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
+
+# fo_reaped_children_ticks: CPU ticks of the processes this shell started and waited for.
+fo_reaped_children_ticks() {
+  local fields
+  read -r -a fields <<<"$(sed 's/^.*) //' "/proc/$$/stat")"
+  echo $((fields[13] + fields[14]))
+}
+
+fo_postmaster_pid() { head -n 1 "$FO_TMP/pg/data/postmaster.pid"; }
+
 # fo_pin CPUS PID: binds PID, all its threads and its current children to CPUS (a taskset
 # list); processes it starts later inherit the binding (PostgreSQL's backends fork from the
 # postmaster).

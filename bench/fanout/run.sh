@@ -78,13 +78,50 @@ fresh_databases() {
   done
 }
 
+# CPU seconds used during a timed phase (/proc, see fo_cpu_ticks): cpu_start before it, then
+# cpu_floor_json (PostgreSQL + the psql clients) or cpu_bfm_json (PostgreSQL, split into the
+# target database's backends, the state database's and the rest, + the bfm process).
+cpu_start() {
+  CPU0_PG=$(fo_cpu_ticks "$(fo_postmaster_pid)")
+  CPU0_CLIENTS=$(fo_reaped_children_ticks)
+  CPU0_TARGET=$(fo_db_cpu_ticks "$FO_TARGET_DB")
+  CPU0_STATE=$(fo_db_cpu_ticks "$FO_STATE_DB")
+  CPU0_BFM=0
+  [[ -z $FO_BFM_PID ]] || CPU0_BFM=$(fo_cpu_ticks "$FO_BFM_PID")
+}
+
+cpu_floor_json() {
+  local pg clients hz
+  hz=$(getconf CLK_TCK)
+  pg=$(($(fo_cpu_ticks "$(fo_postmaster_pid)") - CPU0_PG))
+  clients=$(($(fo_reaped_children_ticks) - CPU0_CLIENTS))
+  jq -cn --argjson pg "$pg" --argjson clients "$clients" --argjson hz "$hz" \
+    '{total_s: (($pg + $clients) / $hz), postgresql_s: ($pg / $hz), psql_s: ($clients / $hz)}'
+}
+
+cpu_bfm_json() {
+  local pg target state bfm hz
+  hz=$(getconf CLK_TCK)
+  pg=$(($(fo_cpu_ticks "$(fo_postmaster_pid)") - CPU0_PG))
+  target=$(($(fo_db_cpu_ticks "$FO_TARGET_DB") - CPU0_TARGET))
+  state=$(($(fo_db_cpu_ticks "$FO_STATE_DB") - CPU0_STATE))
+  bfm=$(($(fo_cpu_ticks "$FO_BFM_PID") - CPU0_BFM))
+  jq -cn --argjson pg "$pg" --argjson target "$target" --argjson state "$state" \
+    --argjson bfm "$bfm" --argjson hz "$hz" \
+    '{total_s: (($pg + $bfm) / $hz), postgresql_s: ($pg / $hz), target_db_backends_s: ($target / $hz),
+      state_db_backends_s: ($state / $hz), postgresql_other_s: (($pg - $target - $state) / $hz),
+      bfm_s: ($bfm / $hz)}'
+}
+
 # bfm_apply N BODY: the timed fan-out from zero, verified; sets T (seconds).
 bfm_apply() {
   local n=$1 body=$2 state count
   fo_checkpoint
+  cpu_start
   if ! fo_fanout "$body" "$ANSWER"; then
     fo_die "fan-out of $n tenants failed ($FO_API): $(fo_failure_summary "$ANSWER")"
   fi
+  CPU_JSON=$(cpu_bfm_json)
   state=$(fo_state_applied)
   count=${state%%_*}
   ((count == n * FO_MIGRATION_COUNT)) ||
@@ -126,7 +163,9 @@ for n in "${NS[@]}"; do
   body=$FO_TMP/body_$n.json
   fo_body "$n" "$body"
   floor_runs=()
+  floor_cpu=()
   zero_runs=()
+  zero_cpu=()
   zero_server=()
   noop_all=()
   noop_server=()
@@ -135,17 +174,20 @@ for n in "${NS[@]}"; do
     fresh_databases
     fo_floor_scripts "$n" "$((n < FO_PARALLEL ? n : FO_PARALLEL))" "$FO_TMP/floor"
     fo_checkpoint
+    cpu_start
     fo_floor_run "$FO_TMP/floor"
     floor_runs+=("$FO_SECONDS")
+    floor_cpu+=("$(cpu_floor_json)")
     fo_check_schemas "$FO_FLOOR_DB" "$n"
     fo_drop_db "$FO_FLOOR_DB"
-    fo_say "N=$n: floor ${FO_SECONDS} s; bfm from zero"
+    fo_say "N=$n: floor ${FO_SECONDS} s, CPU ${floor_cpu[-1]}; bfm from zero"
 
     fo_bfm_start
     bfm_apply "$n" "$body"
     zero_runs+=("$T")
+    zero_cpu+=("$CPU_JSON")
     zero_server+=("$TS")
-    fo_say "N=$n: bfm from zero $T s ($FO_API; job's own duration: $TS s); bfm no-op x$NOOP_REPS"
+    fo_say "N=$n: bfm from zero $T s ($FO_API; job's own duration: $TS s), CPU $CPU_JSON; bfm no-op x$NOOP_REPS"
     noop_runs "$n" "$body"
     noop_all+=("$RUNS")
     noop_server+=("$RUNS_SERVER")
@@ -167,12 +209,15 @@ for n in "${NS[@]}"; do
     --argjson noop_runs "$(printf '%s\n' "${noop_all[@]}" | jq -cs .)" \
     --argjson zero_server "$(printf '%s\n' "${zero_server[@]}" | jq -cs .)" \
     --argjson noop_server "$(printf '%s\n' "${noop_server[@]}" | jq -cs .)" \
+    --argjson floor_cpu "$(printf '%s\n' "${floor_cpu[@]}" | jq -cs .)" \
+    --argjson zero_cpu "$(printf '%s\n' "${zero_cpu[@]}" | jq -cs .)" \
     --arg api "$FO_API" \
     '{n: $n, floor_s: $floor, bfm_from_zero_s: $zero,
       ratio: (if $floor > 0 then (($zero / $floor) * 100 | round) / 100 else null end),
       bfm_noop_s: $noop, api: $api, floor_runs_s: $floor_runs, bfm_from_zero_runs_s: $zero_runs,
       bfm_noop_runs_s: $noop_runs, job_duration_from_zero_runs_s: $zero_server,
-      job_duration_noop_runs_s: $noop_server, verified: true}' >>"$RESULTS"
+      job_duration_noop_runs_s: $noop_server, floor_cpu_runs: $floor_cpu,
+      bfm_from_zero_cpu_runs: $zero_cpu, verified: true}' >>"$RESULTS"
 done
 
 NOOP10K_JSON=null

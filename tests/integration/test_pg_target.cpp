@@ -168,6 +168,24 @@ TEST_F(PgTarget, TheSameTokenKeepsWritingAndFencesArePerSchema) {
     EXPECT_EQ(fence_of("cli_y"), "1");
 }
 
+TEST_F(PgTarget, ANewerHolderBetweenTwoMigrationsStopsTheSecond) {
+    // The first migration claims the fence, the second only checks it: the check must see
+    // the newer token as well as the claim would have.
+    const auto first = make_migration("1_a", "CREATE TABLE a (id int);");
+    const auto second = make_migration("2_b", "CREATE TABLE b (id int);");
+    auto s = open("cli_n", 4);
+    ASSERT_TRUE(apply(*s, first, 1));
+    EXPECT_EQ(fence_of("cli_n"), "4");
+    exec_sql(db, "UPDATE bfm.fence SET token = 8 WHERE schema = 'cli_n'");
+    auto stale = apply(*s, second, 2);
+    ASSERT_FALSE(stale);
+    EXPECT_TRUE(stale.error().is(errc::lease_lost)) << stale.error().to_string();
+    EXPECT_FALSE(table_exists("cli_n.b"));
+    EXPECT_EQ(ledger_rows(second.id), "0");
+    EXPECT_EQ(fence_of("cli_n"), "8");
+    run_sync(ioc, s->close());
+}
+
 TEST_F(PgTarget, TokenZeroWritesNoFence) {
     ASSERT_TRUE(apply_once("cli_f", 0, make_migration("1_a", "CREATE TABLE a (id int);"), 1));
     EXPECT_EQ(exec_sql(db, "SELECT count(*) FROM bfm.fence"), "0");

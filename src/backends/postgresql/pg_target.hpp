@@ -63,15 +63,19 @@ public:
     boost::asio::awaitable<result<std::vector<ledger_entry>>> ledger_entries();
 
     // Fencing token of the lease this process holds on the target (SPEC 5.3); 0 = no fence.
-    // With the ledger on, each migration also records the token in bfm.fence, atomically with
-    // its ledger row, and is refused (errc::lease_lost, nothing applied) when a newer token is
-    // already there: a holder that lost its lease cannot write.
-    void set_fence(std::int64_t token) { fence_token_ = token; }
+    // With the ledger on, the session's first migration records the token in bfm.fence,
+    // atomically with its ledger row; the later ones check it with a share lock on the fence
+    // row (a newer holder's claim waits for their commit). Either is refused (errc::lease_lost,
+    // nothing applied) when a newer token is there: a holder that lost its lease cannot write.
+    void set_fence(std::int64_t token) {
+        fence_token_ = token;
+        fence_held_ = false;
+    }
 
     // One migration in one transaction: search_path, lock and statement timeouts (the
     // migration's own `-- bfm:timeout` wins), the ledger (and fence) row, the script and the
-    // COMMIT, in one round trip. On failure the transaction is rolled back and the error says where in
-    // the script it happened. `-- bfm:transaction off` migrations run in autocommit instead,
+    // COMMIT, in one round trip. On failure the transaction is rolled back and the error says where
+    // in the script it happened. `-- bfm:transaction off` migrations run in autocommit instead,
     // statement by statement, reporting to `progress` (ignored for transactional migrations).
     boost::asio::awaitable<status> apply(const core::migration& m, std::string_view script,
                                          const std::string& attempt_id,
@@ -84,8 +88,7 @@ public:
     // A `transaction off` migration's down runs statement by statement in autocommit, the
     // ledger changes after it. Fenced like apply().
     boost::asio::awaitable<status> revert(const core::migration& m, std::string_view script,
-                                          const std::string& attempt_id,
-                                          const std::string& job_id);
+                                          const std::string& attempt_id, const std::string& job_id);
     static std::string revert_marker_for(const std::string& job_id) {
         return "rolled_back:" + job_id;
     }
@@ -157,6 +160,7 @@ private:
     std::string schema_;
     target_options options_;
     std::int64_t fence_token_ = 0;
+    bool fence_held_ = false;  // a committed write of this session put fence_token_ in bfm.fence
     bool locked_ = false;
     std::optional<std::vector<ledger_entry>> ledger_read_at_open_;
     std::atomic<bool> cancelled_{false};
