@@ -142,8 +142,8 @@ fo_body() {
 # Per tenant: CREATE SCHEMA and SET search_path, then each migration in its own BEGIN/COMMIT —
 # the transaction granularity bfm uses by default (one transaction per migration).
 # Each migration goes to the server as ONE simple query "BEGIN; <script>; COMMIT;" (psql's `\;`
-# joins statements into one query), so the floor pays one round trip per migration where bfm pays
-# three (BEGIN + settings + ledger row, the script, COMMIT): the floor stays a lower bound.
+# joins statements into one query): one round trip per migration, as bfm's (which adds the
+# settings and the ledger row to it).
 # Template rule this relies on (fo_join_statements): a statement ends with `;` at the end of a
 # line; `;` inside a $$-quoted body or in the middle of a line is left alone.
 fo_join_statements() {   # fo_join_statements FILE: the script with its statement ends as `\;`
@@ -398,8 +398,10 @@ fo_sample_rss() {
 # difference of two readings is what was used in between.
 fo_cpu_ticks() {
   local pid=$1 total=0 child stat fields
-  for child in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-    stat=$(<"/proc/$child/stat") 2>/dev/null || continue
+  # Children first: one reaped between the two reads is then counted twice (rare, small)
+  # instead of not at all (a whole backend).
+  for child in $(fo_children "$pid") "$pid"; do
+    { read -r stat <"/proc/$child/stat"; } 2>/dev/null || continue
     read -r -a fields <<<"${stat##*) }"   # fields after "pid (comm) ": state is [0], utime [11]
     total=$((total + fields[11] + fields[12] + fields[13] + fields[14]))
   done
@@ -410,10 +412,10 @@ fo_cpu_ticks() {
 # title is "postgres: USER DB ..."; one that exited is only in fo_cpu_ticks of the postmaster).
 fo_db_cpu_ticks() {
   local db=$1 total=0 child stat fields title
-  for child in $(cat /proc/"$(fo_postmaster_pid)"/task/*/children 2>/dev/null); do
-    title=$(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null) || continue
+  for child in $(fo_children "$(fo_postmaster_pid)"); do
+    title=$(tr '\0' ' ' 2>/dev/null <"/proc/$child/cmdline") || continue
     [[ $title == "postgres: $PGUSER $db "* ]] || continue
-    stat=$(<"/proc/$child/stat") 2>/dev/null || continue
+    { read -r stat <"/proc/$child/stat"; } 2>/dev/null || continue
     read -r -a fields <<<"${stat##*) }"
     total=$((total + fields[11] + fields[12]))
   done
@@ -427,6 +429,24 @@ fo_reaped_children_ticks() {
   echo $((fields[13] + fields[14]))
 }
 
+# fo_wait_backends_gone DB: waits (up to 5 s) until the backends of DB's closed sessions have
+# exited and been reaped, so that their CPU time is in the postmaster's counters.
+fo_wait_backends_gone() {
+  local db=$1 i child busy stat title
+  for ((i = 0; i < 500; i++)); do
+    busy=0
+    for child in $(fo_children "$(fo_postmaster_pid)"); do
+      { read -r stat <"/proc/$child/stat"; } 2>/dev/null || continue
+      title=$(tr '\0' ' ' 2>/dev/null <"/proc/$child/cmdline") || title=
+      if [[ ${stat##*) } == Z* || $title == "postgres: $PGUSER $db "* ]]; then busy=1; break; fi
+    done
+    ((busy)) || return 0
+    fo_sleep 0.01
+  done
+}
+
+fo_children() { cat /proc/"$1"/task/*/children 2>/dev/null; }   # fo_children PID: its child PIDs
+
 fo_postmaster_pid() { head -n 1 "$FO_TMP/pg/data/postmaster.pid"; }
 
 # fo_pin CPUS PID: binds PID, all its threads and its current children to CPUS (a taskset
@@ -435,7 +455,7 @@ fo_postmaster_pid() { head -n 1 "$FO_TMP/pg/data/postmaster.pid"; }
 fo_pin() {
   local cpus=$1 pid=$2 child
   taskset -a -p -c "$cpus" "$pid" >/dev/null || fo_die "could not bind process $pid to CPU(s) $cpus"
-  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+  for child in $(fo_children "$pid"); do
     taskset -a -p -c "$cpus" "$child" >/dev/null 2>&1 || true   # it may have exited meanwhile
   done
 }
@@ -590,8 +610,8 @@ fo_machine_json() {
   jq -n --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg commit "$commit" --argjson dirty "$dirty" \
     --argjson nproc "$(nproc)" --arg cpu "$cpu" --argjson mem "${mem:-0}" \
     --arg kernel "$(uname -r)" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-    --arg pg "$(fo_pg_version)" --arg bfm "$BFM_BIN" \
-    --arg bfm_version "$("$BFM_BIN" version 2>/dev/null | head -n 1)" \
+    --arg pg "$(fo_pg_version)" --arg bfm "${BFM_BIN:-}" \
+    --arg bfm_version "$([[ -z ${BFM_BIN:-} ]] || "$BFM_BIN" version 2>/dev/null | head -n 1)" \
     '{date: $date, commit: $commit, worktree_modified: $dirty, nproc: $nproc, cpu: $cpu,
       mem_total_mb: $mem, kernel: $kernel, loadavg_at_start: $load, postgresql: $pg,
       bfm_binary: $bfm, bfm_version: $bfm_version}'

@@ -23,7 +23,8 @@
 #   once with bfm, then times the no-op request for them (goal < 0.5 s).
 #
 # Prints a table (N | floor s | bfm from zero s | ratio | bfm no-op s) and writes FILE (default
-# bench/results/fanout.json) with the machine facts. Needs a built bfm: BFM_BIN, else build/bfm.
+# bench/results/fanout.json) with the machine facts and, per run, the CPU seconds of the floor
+# (PostgreSQL, psql) and of bfm from zero (PostgreSQL by database, the bfm process). Needs a built bfm: BFM_BIN, else build/bfm.
 # Starts its own PostgreSQL 15 (scripts/pg-local.sh) in a temporary directory and removes it at
 # the end (BENCH_KEEP=1 keeps it). Other settings: BENCH_API=auto|jobs|sync, BFM_MAX_PARALLEL
 # (default 64), BFM_LOG_LEVEL (default info), BENCH_TIMEOUT (s, default 7200).
@@ -93,6 +94,7 @@ cpu_start() {
 cpu_floor_json() {
   local pg clients hz
   hz=$(getconf CLK_TCK)
+  fo_wait_backends_gone "$FO_FLOOR_DB"
   pg=$(($(fo_cpu_ticks "$(fo_postmaster_pid)") - CPU0_PG))
   clients=$(($(fo_reaped_children_ticks) - CPU0_CLIENTS))
   jq -cn --argjson pg "$pg" --argjson clients "$clients" --argjson hz "$hz" \

@@ -408,7 +408,7 @@ std::string target_session::fence_sql() const {
 // (is_fence_refusal): an error, so nothing after it in the same query runs. The check's FOR
 // SHARE makes a newer holder's claim wait until this transaction ends, so that holder's ledger
 // read sees this row. A check instead of a claim per migration: the upsert made every
-// migration write a new fence row version (~8% of a fresh tenant's migration time).
+// migration write a new fence row version (bench/fanout/overhead.sh compares the two).
 std::string target_session::ledger_row_sql(const core::migration& m, const std::string& attempt_id,
                                            const std::string& checksum) const {
     const std::string ids = sql_literal(attempt_id) + "::uuid, " + sql_literal(m.id) + ", "
