@@ -28,6 +28,11 @@ FO_JOB_ID=
 FO_MIGRATION_COUNT=$(find "$FO_MIGRATIONS" -maxdepth 1 -name '*.up.sql' | wc -l)
 
 fo_say() { printf '==> %s\n' "$*" >&2; }
+# fo_usage LINES: prints those lines of the running script's header comment (sed range) and exits 2.
+fo_usage() {
+  sed -n "${1}p" "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
 fo_die() {
   printf 'fanout: %s\n' "$*" >&2
   exit 1
@@ -411,10 +416,9 @@ fo_cpu_ticks() {
 # fo_db_cpu_ticks DB: CPU ticks of the live PostgreSQL backends connected to DB (a backend's
 # title is "postgres: USER DB ..."; one that exited is only in fo_cpu_ticks of the postmaster).
 fo_db_cpu_ticks() {
-  local db=$1 total=0 child stat fields title
+  local db=$1 total=0 child stat fields
   for child in $(fo_children "$(fo_postmaster_pid)"); do
-    title=$(tr '\0' ' ' 2>/dev/null <"/proc/$child/cmdline") || continue
-    [[ $title == "postgres: $PGUSER $db "* ]] || continue
+    fo_is_backend_of "$child" "$db" || continue
     { read -r stat <"/proc/$child/stat"; } 2>/dev/null || continue
     read -r -a fields <<<"${stat##*) }"
     total=$((total + fields[11] + fields[12]))
@@ -432,17 +436,24 @@ fo_reaped_children_ticks() {
 # fo_wait_backends_gone DB: waits (up to 5 s) until the backends of DB's closed sessions have
 # exited and been reaped, so that their CPU time is in the postmaster's counters.
 fo_wait_backends_gone() {
-  local db=$1 i child busy stat title
+  local db=$1 i child busy stat
   for ((i = 0; i < 500; i++)); do
     busy=0
     for child in $(fo_children "$(fo_postmaster_pid)"); do
       { read -r stat <"/proc/$child/stat"; } 2>/dev/null || continue
-      title=$(tr '\0' ' ' 2>/dev/null <"/proc/$child/cmdline") || title=
-      if [[ ${stat##*) } == Z* || $title == "postgres: $PGUSER $db "* ]]; then busy=1; break; fi
+      if [[ ${stat##*) } == Z* ]] || fo_is_backend_of "$child" "$db"; then busy=1; break; fi
     done
     ((busy)) || return 0
     fo_sleep 0.01
   done
+}
+
+# fo_is_backend_of PID DB: PID is a PostgreSQL backend connected to DB (its title is
+# "postgres: USER DB ...").
+fo_is_backend_of() {
+  local title
+  title=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
+  [[ $title == "postgres: $PGUSER $2 "* ]]
 }
 
 fo_children() { cat /proc/"$1"/task/*/children 2>/dev/null; }   # fo_children PID: its child PIDs

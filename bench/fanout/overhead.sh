@@ -26,10 +26,7 @@ set -euo pipefail
 # shellcheck source=bench/fanout/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-  sed -n '2p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+usage() { fo_usage 2; }
 
 N=250
 REPS=6

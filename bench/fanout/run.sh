@@ -33,10 +33,7 @@ set -euo pipefail
 # shellcheck source=bench/fanout/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-  sed -n '2,3p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+usage() { fo_usage 2,3; }
 
 NS=()
 NOOP_10K=0
